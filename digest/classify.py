@@ -1,0 +1,168 @@
+"""Countries, tags and authors for each article, with the reason each country was chosen.
+
+Feed categories alone are not trusted for countries (a Xinjiang story can carry
+"Kazakhstan"; a story about Tajikistan can lack it), so every piece of evidence is weighed:
+
+    link section /en/<country>/   4     title mention   4
+    category naming the country   3     body mention    1 each, at most 6
+
+With a title, URL or category among its evidence a country needs a score of 4 (a category
+backed by one mention in the text, say). On the text alone it needs three mentions and at
+least a quarter as many as the story's most-mentioned country, so a passing mention, or a
+neighbour named in a story about another, does not count. When a story names only one
+republic at all, two points are enough: in a Central Asia digest it is the subject.
+Cross-links to other stories ("Read also on …") and credit lines are left out of the count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Iterable, Mapping
+
+from digest.config import Config, Country
+from digest.model import Article
+from digest.text import fold, plain, squash
+
+THRESHOLD = 4
+SOLE_THRESHOLD = 2
+BODY_ONLY_MIN = 3
+BODY_SHARE = 0.25
+BODY_CAP = 6
+_CROSS_LINK = re.compile(r"^(also read|read also|read more|see also|lire aussi|à lire aussi|lesen sie auch)\b", re.I)
+_CREDIT = re.compile(r"^(credits?\s*:|written by|translated|edited by|originally written|proofread)", re.I)
+_PARAGRAPH = re.compile(r"<(?:p|h[1-6]|li|figcaption|blockquote)\b[^>]*>(.*?)</(?:p|h[1-6]|li|figcaption|blockquote)>", re.S)
+
+
+@dataclass(frozen=True)
+class Classifier:
+    countries: tuple[Country, ...]
+    tag_aliases: Mapping[str, str]
+    author_aliases: Mapping[str, str]
+
+    @classmethod
+    def from_config(cls, config: Config) -> "Classifier":
+        return cls(config.countries, config.tag_aliases, config.author_aliases)
+
+    @cached_property
+    def _patterns(self) -> dict[str, re.Pattern]:
+        out = {}
+        for country in self.countries:
+            words = sorted(set(country.aliases) | {country.name}, key=len, reverse=True)
+            # Letters on either side mean another word ("Kazakhstani" is its own alias; "Mary" in "Maryland" is not).
+            out[country.name] = re.compile(
+                r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w-])"
+            )
+        return out
+
+    @cached_property
+    def _alias_to_country(self) -> dict[str, str]:
+        out = {}
+        for country in self.countries:
+            for alias in (country.name,) + country.aliases:
+                out.setdefault(fold(alias), country.name)
+        return out
+
+    def country_of_label(self, label: str) -> str | None:
+        """The country a category names, if it names one ('Kazakh', 'Dushanbe', 'Kazakhstan')."""
+        return self._alias_to_country.get(fold(label))
+
+    def countries_for(self, article: Article) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+        section = _url_section(article.source_url)
+        body = _evidence_text(article.body_html)
+        evidence = []
+        for country in self.countries:
+            pattern = self._patterns[country.name]
+            reasons, score = [], 0
+            if section and self.country_of_label(section.replace("-", " ")) == country.name:
+                score += 4
+                reasons.append(f"filed under /{section}/ at the source")
+            if pattern.search(article.title):
+                score += 4
+                reasons.append("named in the title")
+            labels = [c for c in article.categories if self.country_of_label(c) == country.name]
+            if labels:
+                score += 3
+                reasons.append("category " + ", ".join(f"“{c}”" for c in labels))
+            mentions = len(pattern.findall(body))
+            if mentions:
+                score += min(mentions, BODY_CAP)
+                reasons.append(f"{mentions} mention{'s' if mentions > 1 else ''} in the text")
+            if score:
+                evidence.append((country.name, score, mentions, score > min(mentions, BODY_CAP), reasons))
+        top_mentions = max((m for _, _, m, _, _ in evidence), default=0)
+        chosen: list[tuple[str, str]] = []
+        for name, score, mentions, labelled, reasons in evidence:
+            if len(evidence) == 1:
+                keep = score >= SOLE_THRESHOLD  # the only republic the story names at all
+            elif labelled:
+                keep = score >= THRESHOLD
+            else:  # text alone: several mentions, and not dwarfed by the story's main country
+                keep = mentions >= BODY_ONLY_MIN and mentions >= BODY_SHARE * top_mentions
+            if keep:
+                chosen.append((name, "; ".join(reasons)))
+        return tuple(c for c, _ in chosen), tuple(chosen)
+
+    def tag(self, label: str) -> str:
+        """Display name of a tag: configured alias, else the label with a capital first letter."""
+        key = fold(label)
+        if key in self.tag_aliases:
+            return self.tag_aliases[key]
+        label = squash(label)
+        return label[:1].upper() + label[1:]
+
+    def tags_for(self, article: Article) -> tuple[str, ...]:
+        # A label that names a country is a country, not a tag.
+        return tuple(dict.fromkeys(
+            self.tag(c) for c in article.categories if not self.country_of_label(c)
+        ))
+
+    def author(self, name: str) -> str:
+        return self.author_aliases.get(name, squash(name))
+
+    def classify(self, article: Article) -> Article:
+        countries, reasons = self.countries_for(article)
+        return replace(
+            article,
+            countries=countries,
+            country_reasons=reasons,
+            tags=self.tags_for(article),
+            authors=tuple(dict.fromkeys(self.author(a) for a in article.authors if a.strip())),
+        )
+
+
+def classify(articles: Iterable[Article], config: Config) -> list[Article]:
+    classifier = Classifier.from_config(config)
+    return [classifier.classify(a) for a in articles]
+
+
+def unify_tag_spellings(articles: list[Article]) -> list[Article]:
+    """Tags that differ only in case or accents become one, spelled as most articles spell it
+    (ties: the spelling with more capitals, then alphabetical), so 'Central mosque' joins
+    'Central Mosque'."""
+    counts: dict[str, dict[str, int]] = {}
+    for article in articles:
+        for tag in article.tags:
+            spellings = counts.setdefault(fold(tag), {})
+            spellings[tag] = spellings.get(tag, 0) + 1
+    best = {
+        key: sorted(spellings, key=lambda s: (-spellings[s], -sum(ch.isupper() for ch in s), s))[0]
+        for key, spellings in counts.items()
+    }
+    return [replace(a, tags=tuple(dict.fromkeys(best[fold(t)] for t in a.tags))) for a in articles]
+
+
+def _url_section(url: str | None) -> str | None:
+    """'kazakhstan' from https://novastan.org/en/kazakhstan/slug/ (first segment after a language code)."""
+    if not url:
+        return None
+    path = [p for p in re.sub(r"^https?://[^/]+", "", url).split("/") if p]
+    if path and re.fullmatch(r"[a-z]{2}", path[0]):
+        path = path[1:]
+    return path[0].lower() if len(path) > 1 else None
+
+
+def _evidence_text(body_html: str) -> str:
+    paragraphs = [plain(p) for p in _PARAGRAPH.findall(body_html)] or [plain(body_html)]
+    return "\n".join(p for p in paragraphs if not _CROSS_LINK.match(p) and not _CREDIT.match(p))

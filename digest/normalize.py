@@ -1,0 +1,118 @@
+"""Raw items → articles: clean bodies, honest dates, canonical URLs, one article per story."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from digest.body import clean_body
+from digest.model import Article, RawItem, SourceReport
+from digest.text import excerpt, fold, plain, slugify
+
+_TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|mc_cid|mc_eid|yclid|_ga|ref|ref_src|cmpid)$", re.I)
+# Bylines and photo credits at the end of a body are not what a listing's excerpt should say.
+_CREDIT = re.compile(r"^(credits?\s*:|written by|translated|edited by|interview by|originally written)", re.I)
+
+
+def canonical_url(url: str | None) -> str | None:
+    """One spelling per URL: lower-case scheme and host, no default port, fragment,
+    tracking parameters or trailing slash."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    port = parts.port if parts.port not in (None, 80, 443) else None
+    netloc = f"{host}:{port}" if port else host
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)])
+    path = parts.path.rstrip("/") if parts.path not in ("", "/") else ""
+    return urlunsplit((parts.scheme.lower(), netloc, path, query, ""))
+
+
+def title_id(title: str) -> str:
+    """Stable id of an item with no guid or link (text scrapes): a slug of its title."""
+    return slugify(title, max_length=0) if title else "untitled"
+
+
+def to_article(item: RawItem) -> Article:
+    title = item.title or "Untitled"
+    body = clean_body(item.content_html, title=item.title, base_url=item.base_url)
+    text = plain(body)
+    summary_source = " ".join(
+        t for t in re.split(r"(?<=</p>)", body) if not _CREDIT.match(plain(t))
+    )
+    link = canonical_url(item.link)
+    return Article(
+        id=item.guid or link or title_id(title),
+        slug="",
+        title=title,
+        source_url=item.link if link else None,
+        publisher=item.publisher,
+        authors=item.authors,
+        tags=(),
+        countries=(),
+        published=item.published,
+        date_precision=item.date_precision,
+        date_note=item.date_note,
+        body_html=body,
+        excerpt=excerpt(plain(summary_source) or text),
+        sources=(item.source,),
+        truncated=item.truncated,
+        categories=item.categories,
+        word_count=len(text.split()),
+    )
+
+
+def dedupe_keys(article: Article) -> list[str]:
+    keys = [f"id:{article.id}"]
+    link = canonical_url(article.source_url)
+    if link:
+        keys.append(f"url:{link}")
+    day = article.published.date().isoformat() if article.published and article.date_precision == "exact" else "-"
+    keys.append(f"title:{fold(article.publisher)}|{fold(article.title)}|{day}")
+    return keys
+
+
+def merge(first: Article, other: Article) -> Article:
+    """The same story seen again: keep the first copy, remember every source and label."""
+    def union(a, b):
+        return tuple(dict.fromkeys(a + b))
+
+    body = first.body_html if len(first.body_html) >= len(other.body_html) else other.body_html
+    return replace(
+        first,
+        sources=union(first.sources, other.sources),
+        categories=union(first.categories, other.categories),
+        authors=union(first.authors, other.authors),
+        body_html=body,
+        truncated=first.truncated and other.truncated,
+        published=first.published or other.published,
+    )
+
+
+def normalize(reports: tuple[SourceReport, ...]) -> list[Article]:
+    """Every item of every report as an article, each story once, in first-seen order."""
+    by_key: dict[str, int] = {}
+    articles: list[Article | None] = []
+    for report in reports:
+        for item in report.items:
+            article = to_article(item)
+            hits = sorted({by_key[k] for k in dedupe_keys(article) if k in by_key})
+            if hits:
+                index = hits[0]
+                merged = merge(articles[index], article)
+                for extra in hits[1:]:  # this item joined two stories seen separately so far
+                    merged = merge(merged, articles[extra])
+                    articles[extra] = None
+                articles[index] = merged
+            else:
+                index = len(articles)
+                articles.append(article)
+            for k in dedupe_keys(articles[index]) + dedupe_keys(article):
+                by_key[k] = index
+    return [a for a in articles if a is not None]

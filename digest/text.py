@@ -1,0 +1,67 @@
+"""Small text helpers shared by several stages (folding, slugs, plain text)."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+
+from slugify import slugify as _slugify
+
+# Central Asian Latin and Cyrillic letters that python-slugify's unidecode would drop or mangle.
+SLUG_REPLACEMENTS = [
+    ["ә", "a"], ["Ә", "A"], ["ғ", "g"], ["Ғ", "G"], ["қ", "q"], ["Қ", "Q"], ["ң", "n"], ["Ң", "N"],
+    ["ө", "o"], ["Ө", "O"], ["ұ", "u"], ["Ұ", "U"], ["ү", "u"], ["Ү", "U"], ["һ", "h"], ["Һ", "H"],
+    ["і", "i"], ["І", "I"], ["ı", "i"], ["ş", "s"], ["Ş", "S"], ["ç", "c"], ["Ç", "C"], ["ğ", "g"],
+    ["Ğ", "G"], ["ñ", "n"], ["Ñ", "N"], ["ҷ", "j"], ["Ҷ", "J"], ["ӣ", "i"], ["ӯ", "u"], ["ҳ", "h"],
+    ["+", " plus "], ["#", " sharp "], ["&", " and "],
+]
+
+_TAGS = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive key: 'Média' and 'media' fold the same."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip()
+
+
+def squash(text: str) -> str:
+    """Collapse every run of whitespace (including NBSP) to one space and trim."""
+    return _SPACE.sub(" ", text.replace("\xa0", " ")).strip()
+
+
+def plain(fragment: str) -> str:
+    """Plain text of an HTML fragment. Tags become nothing (not spaces) so 'par</b>ade' stays a word;
+    block ends get a space first so paragraphs do not run together."""
+    fragment = re.sub(r"(?i)</(p|div|h[1-6]|li|figcaption|blockquote|tr)>|<br\s*/?>", " ", fragment)
+    return squash(html.unescape(_TAGS.sub("", fragment)))
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    """URL-safe ASCII slug with Central Asian transliteration; never empty, never a path."""
+    slug = _slugify(
+        text.replace("'", "").replace("’", ""),
+        max_length=max_length,
+        word_boundary=True,
+        replacements=SLUG_REPLACEMENTS,
+    )
+    return slug or "untitled"
+
+
+def short_hash(text: str, n: int = 6) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:n]
+
+
+def excerpt(text: str, limit: int = 280) -> str:
+    """First sentences of plain text up to ``limit`` characters, cut on a word with an ellipsis."""
+    text = squash(text)
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    end = max(cut.rfind(". "), cut.rfind("? "), cut.rfind("! "))
+    if end > limit * 0.6:
+        return cut[: end + 1]
+    return cut[: cut.rfind(" ")].rstrip(",;:–-") + "…"
