@@ -1,0 +1,84 @@
+"""Atom 1.0 and JSON Feed 1.1 output, written with an XML serializer so nothing from a feed
+can break the markup (titles and bodies are escaped, never spliced in)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from xml.etree import ElementTree as ET
+
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+def atom(*, title: str, feed_url: str, page_url: str, updated: datetime, entries: list[dict]) -> bytes:
+    """``entries`` are article views with absolute ``link``, ``id``, ``title``, ``published``
+    (datetime or None), ``authors``, ``tags``, ``summary`` and ``body_html``."""
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    _sub(feed, "title", title)
+    _sub(feed, "id", feed_url)
+    _sub(feed, "updated", _iso(updated))
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=feed_url, type="application/atom+xml")
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", href=page_url, type="text/html")
+    author = ET.SubElement(feed, f"{{{ATOM}}}author")
+    _sub(author, "name", title)
+    ET.SubElement(feed, f"{{{ATOM}}}generator").text = "digest"
+    for e in entries:
+        entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
+        _sub(entry, "title", e["title"])
+        _sub(entry, "id", e["link"])
+        ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=e["link"], type="text/html")
+        if e.get("source_url"):
+            ET.SubElement(entry, f"{{{ATOM}}}link", rel="related", href=e["source_url"], type="text/html")
+        stamp = e["published"] or updated
+        _sub(entry, "updated", _iso(stamp))
+        if e["published"]:
+            _sub(entry, "published", _iso(e["published"]))
+        for name in e["authors"] or [e["publisher"]]:
+            _sub(ET.SubElement(entry, f"{{{ATOM}}}author"), "name", name)
+        for tag in e["tags"] + e["countries"]:
+            ET.SubElement(entry, f"{{{ATOM}}}category", term=tag)
+        _sub(entry, "summary", e["excerpt"])
+        content = _sub(entry, "content", e["body_html"])
+        content.set("type", "html")
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8") + b"\n"
+
+
+def json_feed(*, title: str, feed_url: str, page_url: str, description: str, entries: list[dict]) -> bytes:
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": title,
+        "home_page_url": page_url,
+        "feed_url": feed_url,
+        "description": description,
+        "items": [
+            {
+                "id": e["link"],
+                "url": e["link"],
+                **({"external_url": e["source_url"]} if e.get("source_url") else {}),
+                "title": e["title"],
+                "content_html": e["body_html"],
+                "summary": e["excerpt"],
+                **({"date_published": _iso(e["published"])} if e["published"] else {}),
+                "authors": [{"name": n} for n in e["authors"] or [e["publisher"]]],
+                "tags": e["tags"] + e["countries"],
+            }
+            for e in entries
+        ],
+    }
+    return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _sub(parent, tag: str, text: str):
+    el = ET.SubElement(parent, f"{{{ATOM}}}{tag}")
+    el.text = _xml_safe(text)
+    return el
+
+
+def _xml_safe(text: str) -> str:
+    """Drop characters XML 1.0 cannot carry at all (control characters from broken feeds)."""
+    return "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 0x20 and ch not in "\ufffe\uffff")
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat(timespec="seconds")

@@ -1,0 +1,333 @@
+"""Site model → files. Templates get plain dicts (views), never model objects.
+
+Templates are looked up in the site's own ``templates/`` first and the built-in ones last,
+so an editor overrides any single template by dropping a file of the same name in theirs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+from digest import feeds, urls
+from digest.config import Config
+from digest.model import APPROXIMATE, EXACT, Article, Group, Site
+
+BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+BUILTIN_STATIC = Path(__file__).resolve().parent.parent / "static"
+SECTIONS = {"country": "countries", "tag": "tags", "author": "authors", "week": "weeks"}
+FEED_ITEMS = 20
+
+
+def make_env(config: Config) -> jinja2.Environment:
+    dirs = [config.path(config.templates_dir)]
+    if BUILTIN_TEMPLATES.resolve() not in [d.resolve() for d in dirs if d.exists()]:
+        dirs.append(BUILTIN_TEMPLATES)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["date"] = format_date
+    env.filters["number"] = lambda n: f"{n:,}"
+    return env
+
+
+def format_date(value: datetime | None, style: str = "long") -> str:
+    if value is None:
+        return ""
+    if style == "short":
+        return f"{value.day} {value:%b %Y}"
+    return f"{value.day} {value:%B %Y}"
+
+
+def group_path(group: Group) -> str:
+    return f"{SECTIONS[group.kind]}/{group.slug}/"
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str  # site path: "" (home), "articles/x/", "404.html"
+    template: str
+    context: dict
+
+
+def article_view(article: Article, site: Site, group_paths: dict[tuple[str, str], str]) -> dict:
+    """Everything a template needs to show an article, computed once per build."""
+    if article.date_precision == EXACT:
+        date_label = format_date(article.published)
+    elif article.date_precision == APPROXIMATE:
+        date_label = f"c. {format_date(article.published)}"
+    else:
+        date_label = "Date unknown"
+    return {
+        "id": article.id,
+        "path": f"articles/{article.slug}/",
+        "title": article.title,
+        "excerpt": article.excerpt,
+        "body_html": Markup(article.body_html),
+        "publisher": article.publisher,
+        "source_url": article.source_url,
+        "published": article.published,
+        "iso": article.published.isoformat() if article.published else "",
+        "date_label": date_label,
+        "date_precision": article.date_precision,
+        "date_note": article.date_note,
+        "authors": [{"name": n, "path": group_paths[("author", n)]} for n in article.authors],
+        "countries": [{"name": n, "path": group_paths[("country", n)]} for n in article.countries],
+        "country_reasons": [{"name": n, "why": why} for n, why in article.country_reasons],
+        "tags": [{"name": n, "path": group_paths[("tag", n)]} for n in article.tags],
+        "truncated": article.truncated,
+        "reading_minutes": max(1, round(article.word_count / 230)),
+        "sources": list(article.sources),
+    }
+
+
+def article_views(site: Site) -> dict[str, dict]:
+    groups = site.countries + site.tags + site.authors + site.weeks
+    group_paths = {(g.kind, g.name): group_path(g) for g in groups}
+    return {key: article_view(site.articles[key], site, group_paths) for key in site.order}
+
+
+def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page]:
+    """Every HTML page of the site, with its context. Gathering is separate from rendering."""
+    all_groups = site.countries + site.tags + site.authors + site.weeks
+    group_paths = {(g.kind, g.name): group_path(g) for g in all_groups}
+    latest_week = site.weeks[0] if site.weeks else None
+    pages: list[Page] = []
+
+    coverage = [{"name": g.name, "path": group_path(g), "count": len(g.keys)} for g in site.countries]
+    edition = _edition(latest_week, site, views) if latest_week else None
+    pages.append(Page("", "index.html", {
+        "edition": edition,
+        "latest": [views[k] for k in site.order[:12]],
+        "coverage": coverage,
+        "rates": [r.__dict__ for r in site.rates],
+        "rates_source": site.rates[0].source if site.rates else "",
+        "total": len(site.order),
+        "feed": "feed.xml",
+    }))
+
+    neighbours = {g.kind + g.name: g for g in all_groups}
+    for key in site.order:
+        view = views[key]
+        article = site.articles[key]
+        more = []
+        for kind, names in (("country", article.countries), ("tag", article.tags)):
+            for name in names[:2]:
+                group = neighbours[kind + name]
+                others = [views[k] for k in group.keys if k != key][:3]
+                if others:
+                    more.append({"label": name, "path": group_paths[(kind, name)], "articles": others})
+        pages.append(Page(view["path"], "article.html", {"article": view, "more": more[:3]}))
+
+    for kind, groups, title, blurb in (
+        ("country", site.countries, "Countries", "Stories filed under each of the five republics."),
+        ("tag", site.tags, "Tags", "Every topic, from the feeds' own categories, with spelling variants merged."),
+        ("author", site.authors, "Authors", "Everyone credited with a story, by name."),
+        ("week", site.weeks, "Weekly editions", "Every week with stories, newest first."),
+    ):
+        section = SECTIONS[kind]
+        pages.append(Page(f"{section}/", "groups.html", {
+            "kind": kind, "title": title, "blurb": blurb,
+            "groups": [{"name": g.name, "path": group_path(g), "count": len(g.keys),
+                        "label": _week_label(g.name) if kind == "week" else g.name} for g in groups],
+        }))
+        for group in groups:
+            pages.extend(_group_pages(group, views, config, site))
+
+    pages.append(Page("sources/", "sources.html", {"sources": [_source_view(r) for r in site.sources]}))
+    pages.append(Page("404.html", "404.html", {}))
+    return pages
+
+
+def _edition(week: Group, site: Site, views: dict) -> dict:
+    """The week's stories grouped by country, each story once: under its country, or under
+    "Across the region" when it is about three or more."""
+    sections: dict[str, list[dict]] = {c.name: [] for c in site.countries}
+    region: list[dict] = []
+    for key in week.keys:
+        countries = site.articles[key].countries
+        if len(countries) == 1 or len(countries) == 2:
+            sections[countries[0]].append(views[key])
+        else:
+            region.append(views[key])
+    out = [{"name": c.name, "path": group_path(c), "articles": sections[c.name]}
+           for c in site.countries if sections[c.name]]
+    if region:
+        out.append({"name": "Across the region", "path": None, "articles": region})
+    return {"label": _week_label(week.name), "path": group_path(week), "count": len(week.keys), "countries": out}
+
+
+def _week_label(name: str) -> str:
+    year, week = name.split("-W")
+    start = datetime.fromisocalendar(int(year), int(week), 1)
+    end = datetime.fromisocalendar(int(year), int(week), 7)
+    return f"Week {int(week)}, {year} ({format_date(start, 'short')} – {format_date(end, 'short')})"
+
+
+def _group_pages(group: Group, views: dict, config: Config, site: Site) -> list[Page]:
+    base = group_path(group)
+    per_page = max(1, config.per_page)
+    total = max(1, math.ceil(len(group.keys) / per_page))
+    heading = _week_label(group.name) if group.kind == "week" else group.name
+    pages = []
+    for number in range(1, total + 1):
+        keys = group.keys[(number - 1) * per_page: number * per_page]
+        pages.append(Page(urls.paginated(base, number), "group.html", {
+            "group": {"kind": group.kind, "name": group.name, "heading": heading, "count": len(group.keys),
+                      "path": base, "section": SECTIONS[group.kind],
+                      "profile": group.profile.__dict__ if group.profile else None},
+            "articles": [views[k] for k in keys],
+            "page": number, "pages": total,
+            "prev": urls.paginated(base, number - 1) if number > 1 else None,
+            "next": urls.paginated(base, number + 1) if number < total else None,
+            "feed": f"{base}feed.xml",
+        }))
+    return pages
+
+
+def _source_view(report) -> dict:
+    dated = [i.published for i in report.items if i.published]
+    return {
+        "file": report.file, "format": report.format, "title": report.title, "link": report.link,
+        "item_count": len(report.items), "newest": max(dated) if dated else None,
+        "fetched": report.fetched, "problems": list(report.problems),
+        "rates": len(report.rates),
+    }
+
+
+def render_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Environment,
+                 asset_version: str) -> dict[str, bytes]:
+    out = {}
+    common = {
+        "site": {"title": config.title, "description": config.description, "language": config.language,
+                 "base_url": config.base_url, "now": site.now, "total": len(site.order)},
+        "nav": [("", "Home"), ("countries/", "Countries"), ("tags/", "Tags"), ("authors/", "Authors"),
+                ("weeks/", "Weeks"), ("sources/", "Sources")],
+        "asset_version": asset_version,
+    }
+    templates: dict[str, jinja2.Template] = {}
+    for page in pages:
+        template = templates.get(page.template) or templates.setdefault(page.template, env.get_template(page.template))
+        link = _linker(page.path, config.base_url)
+        html = template.render(**common, **page.context, page_path=page.path, url=link,
+                               absolute=lambda p: urls.absolute(config.base_url, p))
+        out[urls.page_file(page.path)] = html.encode("utf-8")
+    return out
+
+
+def _linker(from_path: str, base_url: str) -> Callable[[str], str]:
+    # GitHub Pages serves 404.html at whatever depth was asked for, so its links cannot be
+    # relative: they start from the base URL's path (the project sub-path).
+    if from_path == "404.html":
+        root = "/" + urlsplit(base_url).path.strip("/")
+        return lambda target: (root.rstrip("/") + "/" + urls.page_file(target))
+    return lambda target: urls.relative(from_path, target)
+
+
+def feed_files(site: Site, config: Config, views: dict[str, dict]) -> dict[str, bytes]:
+    """Atom + JSON Feed for the whole site and for every country, tag and author."""
+    out = {}
+    targets = [("", config.title, site.order)] + [
+        (group_path(g), f"{g.name} — {config.title}", g.keys)
+        for g in site.countries + site.tags + site.authors
+    ]
+    for base, title, keys in targets:
+        entries = []
+        for key in keys[:FEED_ITEMS]:
+            view = dict(views[key])
+            view["link"] = urls.absolute(config.base_url, view["path"])
+            view["tags"] = [t["name"] for t in view["tags"]]
+            view["countries"] = [c["name"] for c in view["countries"]]
+            view["authors"] = [a["name"] for a in view["authors"]]
+            view["body_html"] = str(view["body_html"])
+            entries.append(view)
+        page_url = urls.absolute(config.base_url, base)
+        out[f"{base}feed.xml"] = feeds.atom(title=title, feed_url=urls.absolute(config.base_url, f"{base}feed.xml"),
+                                            page_url=page_url, updated=site.now, entries=entries)
+        out[f"{base}feed.json"] = feeds.json_feed(title=title, feed_url=urls.absolute(config.base_url, f"{base}feed.json"),
+                                                  page_url=page_url, description=config.description, entries=entries)
+    return out
+
+
+def catalog(site: Site) -> bytes:
+    """``articles.json``: the data contract in ARCHITECTURE.md, newest first then by id."""
+    rows = []
+    for key in site.order:
+        a = site.articles[key]
+        rows.append({
+            "id": a.id,
+            "title": a.title,
+            "url": f"articles/{a.slug}/",
+            "source_url": a.source_url,
+            "authors": list(a.authors),
+            "tags": list(a.tags),
+            "countries": list(a.countries),
+            "published": a.published.isoformat() if a.published else None,
+            "date_precision": a.date_precision,
+            "date_note": a.date_note or None,
+            "country_reasons": {c: why for c, why in a.country_reasons},
+            "publisher": a.publisher,
+            "sources": list(a.sources),
+        })
+    return (json.dumps({"articles": rows}, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def sitemap(pages: list[Page], config: Config) -> bytes:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for page in sorted(pages, key=lambda p: p.path):
+        if page.path == "404.html":
+            continue
+        loc = urls.absolute(config.base_url, page.path).replace("&", "&amp;")
+        lines.append(f"  <url><loc>{loc}</loc></url>")
+    lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def static_files(config: Config) -> dict[str, bytes]:
+    """Built-in static files, overlaid by the site's own ``static/``, under ``static/``."""
+    out: dict[str, bytes] = {}
+    for folder in (BUILTIN_STATIC, config.path(config.static_dir)):
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and not path.name.startswith("."):
+                    out["static/" + path.relative_to(folder).as_posix()] = path.read_bytes()
+    return out
+
+
+def asset_version(static: dict[str, bytes]) -> str:
+    """A content hash for cache-busting the stylesheet: changes only when static files do."""
+    digest = hashlib.sha1()
+    for path in sorted(static):
+        digest.update(path.encode())
+        digest.update(static[path])
+    return digest.hexdigest()[:10]
+
+
+def render_site(site: Site, config: Config) -> dict[str, bytes]:
+    """Every file of the site, in memory: pages, feeds, catalog, sitemap and static assets."""
+    env = make_env(config)
+    static = static_files(config)
+    views = article_views(site)
+    pages = build_pages(site, config, views)
+    files = render_pages(pages, site, config, env, asset_version(static))
+    files.update(feed_files(site, config, views))
+    files.update(static)
+    files["articles.json"] = catalog(site)
+    files["sitemap.xml"] = sitemap(pages, config)
+    files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {urls.absolute(config.base_url, 'sitemap.xml')}\n".encode()
+    files[".nojekyll"] = b""
+    return files

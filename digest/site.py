@@ -1,0 +1,115 @@
+"""Classified articles → the ``Site``: one article store, groups holding keys, stable slugs."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Iterable
+
+from digest.config import Config
+from digest.model import UNKNOWN, Article, Group, Site, SourceReport
+from digest.text import fold, short_hash, slugify
+
+
+def sort_key(article: Article) -> tuple:
+    """Newest first, undated last, then by id: the one order used everywhere."""
+    ts = article.published.timestamp() if article.published else 0.0
+    return (article.published is None, -ts, article.id)
+
+
+def assign_slugs(articles: list[Article]) -> list[Article]:
+    """Slug from the title. On a clash the oldest story keeps the plain slug and the others get
+    a short hash of their id, so adding a new story never renames an old page."""
+    by_slug: dict[str, list[Article]] = defaultdict(list)
+    for article in articles:
+        by_slug[slugify(article.title)].append(article)
+    out = {}
+    for slug, group in by_slug.items():
+        group.sort(key=lambda a: (a.published is None, a.published.timestamp() if a.published else 0, a.id))
+        for i, article in enumerate(group):
+            out[article.id] = replace(article, slug=slug if i == 0 else f"{slug}-{short_hash(article.id)}")
+    return [out[a.id] for a in articles]
+
+
+def group_slugs(names: Iterable[str]) -> dict[str, str]:
+    """Unique slug per group name; 'C', 'C++' and 'C#' stay three pages."""
+    names = sorted(set(names), key=lambda n: (fold(n), n))
+    seen: dict[str, str] = {}
+    out = {}
+    for name in names:
+        slug = slugify(name)
+        if slug in seen and seen[slug] != name:
+            slug = f"{slug}-{short_hash(name)}"
+        seen[slug] = name
+        out[name] = slug
+    return out
+
+
+def build_now(articles: list[Article], reports: tuple[SourceReport, ...], environ=os.environ) -> datetime:
+    """'Now' for the site: SOURCE_DATE_EPOCH when set, else the newest thing the inputs know of."""
+    epoch = environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    known = [a.published for a in articles if a.published and a.date_precision != UNKNOWN and not a.date_note.startswith("dated after")]
+    known += [r.fetched for r in reports if r.fetched]
+    return max(known, default=datetime(1970, 1, 1, tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def week_of(article: Article) -> str | None:
+    if article.published is None or article.date_precision == UNKNOWN:
+        return None
+    year, week, _ = article.published.astimezone(timezone.utc).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def build_site(articles: list[Article], reports: tuple[SourceReport, ...], config: Config,
+               environ=os.environ) -> Site:
+    articles = assign_slugs(articles)
+    ordered = sorted(articles, key=sort_key)
+    store = {a.id: a for a in ordered}
+    order = tuple(a.id for a in ordered)
+
+    def groups(kind: str, names_of, names_order=None, describe=None) -> tuple[Group, ...]:
+        members: dict[str, list[str]] = defaultdict(list)
+        for article in ordered:
+            for name in names_of(article):
+                members[name].append(article.id)
+        names = list(names_order) if names_order is not None else list(members)
+        slugs = group_slugs(names)
+        return tuple(
+            Group(kind=kind, name=n, slug=slugs[n], keys=tuple(members.get(n, ())),
+                  description=describe(n) if describe else "")
+            for n in names
+        )
+
+    profiles = {r.profile.name: r.profile for r in reports if r.profile}
+    countries = groups("country", lambda a: a.countries, config.country_names)
+    tags = groups("tag", lambda a: a.tags)
+    tags = tuple(sorted(tags, key=lambda g: (-len(g.keys), fold(g.name), g.name)))
+    authors = tuple(
+        replace(g, profile=profiles.get(g.name))
+        for g in sorted(groups("author", lambda a: a.authors), key=lambda g: (fold(g.name), g.name))
+    )
+    weeks = groups("week", lambda a: [w] if (w := week_of(a)) else [])
+    weeks = tuple(sorted(
+        (replace(g, slug=g.name.lower()) for g in weeks), key=lambda g: g.name, reverse=True
+    ))
+    rates = _latest_rates(reports)
+    problems = tuple(f"{r.file}: {p}" for r in reports for p in r.problems)
+    return Site(
+        articles=store, order=order, countries=countries, tags=tags, authors=authors, weeks=weeks,
+        sources=reports, rates=rates, now=build_now(ordered, reports, environ), problems=problems,
+    )
+
+
+def _latest_rates(reports):
+    """The newest ticker among the scrapes: dated ones by their page date, undated ones last."""
+    dated = sorted(
+        (r for r in reports if r.rates),
+        key=lambda r: (r.page_date is not None or r.fetched is not None,
+                       r.fetched or (datetime.combine(r.page_date, datetime.min.time(), timezone.utc) if r.page_date else None)
+                       or datetime.min.replace(tzinfo=timezone.utc), r.file),
+    )
+    return dated[-1].rates if dated else ()

@@ -1,0 +1,34 @@
+"""Site paths and the links between them. Every internal link is relative, so the site works
+at a domain root, under a GitHub project sub-path, and straight from disk."""
+
+from __future__ import annotations
+
+import posixpath
+from urllib.parse import quote
+
+
+def page_file(path: str) -> str:
+    """'countries/kazakhstan/' → 'countries/kazakhstan/index.html'; files stay as they are."""
+    if path == "" or path.endswith("/"):
+        return path + "index.html"
+    return path
+
+
+def relative(from_path: str, to_path: str, pretty: bool = False) -> str:
+    """Relative href from the page at ``from_path`` to ``to_path`` (both site paths).
+    Directory pages link to their index.html unless ``pretty`` (then to the folder)."""
+    target = to_path if pretty else page_file(to_path)
+    from_dir = posixpath.dirname(page_file(from_path))
+    rel = posixpath.relpath(target or ".", from_dir or ".")
+    if pretty and (to_path.endswith("/") or to_path == ""):
+        rel = rel.rstrip("/") + "/" if rel != "." else "./"
+    return quote(rel, safe="/#?=&.-_~%")
+
+
+def absolute(base_url: str, path: str) -> str:
+    """The public URL of a site path, for feeds, sitemaps and canonical links."""
+    return base_url.rstrip("/") + "/" + quote(path, safe="/#?=&.-_~%")
+
+
+def paginated(base: str, page: int) -> str:
+    return base if page == 1 else f"{base}page/{page}/"

@@ -1,0 +1,50 @@
+"""Body cleaning on the seed hazards and on hostile input."""
+
+import re
+
+from digest.body import clean_body
+
+
+def test_boilerplate_and_title_paragraph_removed(catalog, seed_build):
+    out, _ = seed_build
+    for article in catalog.values():
+        html = (out / article["url"] / "index.html").read_text()
+        body = html.split('<div class="story-body">')[1].split("</div>")[0]
+        assert "appeared first on" not in body
+        assert "[caption" not in body and "[/caption]" not in body
+        assert "style=" not in body
+        assert "<form" not in body and "Faites un don" not in body
+        assert not re.search(r"<p>\s*</p>", body)
+
+
+def test_doubled_url_repaired():
+    html = clean_body('<p><a href="https://a.org/xhttps://a.org/x">x</a></p>')
+    assert 'href="https://a.org/x"' in html
+
+
+def test_non_url_hrefs_become_text():
+    html = clean_body('<p><a href="commemorating Victory Day">Victory</a> and <a href="#">here</a></p>')
+    assert "<a" not in html and "Victory" in html and "here" in html
+
+
+def test_blank_lines_inside_one_paragraph_become_paragraphs():
+    html = clean_body("<p>First part.\n\nSecond part.</p>")
+    assert html.count("<p>") == 2
+
+
+def test_active_content_removed():
+    html = clean_body(
+        '<p onclick="x()">Hi<script>alert(1)</script><a href="javascript:alert(1)">j</a>'
+        '<img src="x.png" onerror="alert(1)"><iframe src="https://evil"></iframe></p><style>p{}</style>',
+        base_url="https://example.org/post/",
+    )
+    lowered = html.lower()
+    for bad in ("<script", "onclick", "onerror", "javascript:", "<iframe", "<style", "alert(1)"):
+        assert bad not in lowered
+    assert 'src="https://example.org/post/x.png"' in html and 'loading="lazy"' in html
+
+
+def test_words_split_by_inline_markup_stay_whole():
+    from digest.text import plain
+
+    assert plain("<p>military par</strong>ade and 157<sup>th</sup></p>") == "military parade and 157th"

@@ -1,0 +1,51 @@
+"""Invariants, checked with Hypothesis."""
+
+import posixpath
+import re
+
+from hypothesis import given, strategies as st
+
+from digest.normalize import canonical_url
+from digest.site import group_slugs
+from digest.text import slugify
+from digest.urls import relative
+
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+@given(st.text(max_size=200))
+def test_slugs_are_url_safe_and_never_paths(text):
+    slug = slugify(text)
+    assert SLUG.match(slug), slug
+    assert "/" not in slug and ".." not in slug
+
+
+@given(st.lists(st.text(min_size=1, max_size=30), max_size=30))
+def test_group_slugs_are_unique_and_stable(names):
+    slugs = group_slugs(names)
+    assert len(set(slugs.values())) == len(slugs)
+    # adding names never renames the ones already there unless they collide
+    more = group_slugs(names + ["zzz extra"])
+    for name in slugs:
+        assert more[name] == slugs[name] or slugify(name) == slugify("zzz extra")
+
+
+@given(st.sampled_from(["http", "https", "HTTP"]), st.sampled_from(["Example.ORG", "example.org", "example.org:443"]),
+       st.sampled_from(["/a/b/", "/a/b", "/a/b?utm_source=x", "/a/b/#frag"]))
+def test_canonical_url_spellings_agree(scheme, host, path):
+    url = canonical_url(f"{scheme}://{host}{path}")
+    if scheme.lower() == "https" or ":443" not in host:
+        assert url.endswith("example.org/a/b")
+    assert canonical_url(url) == url
+
+
+segment = st.from_regex(r"[a-z0-9-]{1,8}", fullmatch=True)
+
+
+@given(st.lists(segment, max_size=4), st.lists(segment, max_size=4))
+def test_relative_links_resolve_to_their_target(src, dst):
+    src_path = "/".join(src) + "/" if src else ""
+    dst_path = "/".join(dst) + "/" if dst else ""
+    rel = relative(src_path, dst_path)
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(src_path + "index.html"), rel))
+    assert resolved == posixpath.normpath(dst_path + "index.html")
