@@ -25,6 +25,7 @@ from digest.config import Config, Country
 from digest.model import Article
 from digest.text import fold, plain, squash
 
+_SMALL_WORDS = {"a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"}
 THRESHOLD = 4
 SOLE_THRESHOLD = 2
 BODY_ONLY_MIN = 3
@@ -49,24 +50,34 @@ class Classifier:
     def _patterns(self) -> dict[str, re.Pattern]:
         out = {}
         for country in self.countries:
-            words = sorted(set(country.aliases) | {country.name}, key=len, reverse=True)
-            # Letters on either side mean another word ("Kazakhstani" is its own alias; "Mary" in "Maryland" is not).
-            out[country.name] = re.compile(
-                r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w-])"
-            )
+            words = sorted(set(country.aliases + country.places) | {country.name}, key=len, reverse=True)
+            out[country.name] = re.compile(r"(?<![\w-])(?:" + "|".join(_word(w) for w in words) + r")(?![\w-])")
         return out
 
     @cached_property
-    def _alias_to_country(self) -> dict[str, str]:
-        out = {}
-        for country in self.countries:
-            for alias in (country.name,) + country.aliases:
-                out.setdefault(fold(alias), country.name)
-        return out
+    def _name_patterns(self) -> dict[str, re.Pattern]:
+        return {
+            c.name: re.compile("(?:" + "|".join(_word(w) for w in (c.name,) + c.aliases) + ")$", re.I)
+            for c in self.countries
+        }
+
+    @cached_property
+    def _place_patterns(self) -> dict[str, re.Pattern]:
+        return {
+            c.name: re.compile(r"(?<![\w-])(?:" + "|".join(_word(w) for w in c.places) + r")(?![\w-])", re.I)
+            for c in self.countries if c.places
+        }
+
+    def country_named_by(self, label: str) -> str | None:
+        """The country a label *names* ('Kazakh', 'Qazaqstan', 'Казахстан'), if any."""
+        label = label.strip()
+        return next((n for n, p in self._name_patterns.items() if p.match(label)), None)
 
     def country_of_label(self, label: str) -> str | None:
-        """The country a category names, if it names one ('Kazakh', 'Dushanbe', 'Kazakhstan')."""
-        return self._alias_to_country.get(fold(label))
+        """The country a label names or lies in ('Kazakh' and 'Almaty' both give Kazakhstan)."""
+        label = label.strip()
+        return self.country_named_by(label) or next(
+            (n for n, p in self._place_patterns.items() if p.search(label)), None)
 
     def countries_for(self, article: Article) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
         section = _url_section(article.source_url)
@@ -110,12 +121,15 @@ class Classifier:
         if key in self.tag_aliases:
             return self.tag_aliases[key]
         label = squash(label)
+        if label == label.lower():  # all lower-case feed labels read better title-cased
+            words = label.split(" ")
+            return " ".join(w if i and w in _SMALL_WORDS else w[:1].upper() + w[1:] for i, w in enumerate(words))
         return label[:1].upper() + label[1:]
 
     def tags_for(self, article: Article) -> tuple[str, ...]:
-        # A label that names a country is a country, not a tag.
+        # A label that names a country is a country, not a tag; a city stays a tag as well.
         return tuple(dict.fromkeys(
-            self.tag(c) for c in article.categories if not self.country_of_label(c)
+            self.tag(c) for c in article.categories if not self.country_named_by(c)
         ))
 
     def author(self, name: str) -> str:
@@ -151,6 +165,11 @@ def unify_tag_spellings(articles: list[Article]) -> list[Article]:
         for key, spellings in counts.items()
     }
     return [replace(a, tags=tuple(dict.fromkeys(best[fold(t)] for t in a.tags))) for a in articles]
+
+
+def _word(alias: str) -> str:
+    """Regex for one alias; a trailing ``*`` allows any word ending (Russian inflection)."""
+    return re.escape(alias[:-1]) + r"\w*" if alias.endswith("*") else re.escape(alias)
 
 
 def _url_section(url: str | None) -> str | None:

@@ -17,58 +17,79 @@ from digest.text import fold as _fold
 
 @dataclass(frozen=True)
 class Country:
+    """A country and the words that point to it, matched case-sensitively on word boundaries.
+
+    ``aliases`` *name* the country: spellings old and new, English and Russian, Latin and
+    Cyrillic, demonyms and adjectives. A feed category equal to one of them files the story
+    under the country and is not kept as a tag. ``places`` are in the country (capitals,
+    cities, regions, landmarks): evidence for it, but a category naming one stays a tag too.
+    A word ending in ``*`` matches any ending, for inflected forms (``Казахстан*``).
+    """
+
     name: str
-    # Words that name the country, case-sensitive, matched on word boundaries:
-    # English/Russian, Latin/Cyrillic, old and new spellings, demonyms, capitals, cities.
     aliases: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
 
 
 DEFAULT_COUNTRIES: tuple[Country, ...] = (
     Country(
         "Kazakhstan",
-        (
-            "Kazakhstan", "Kazakhstani", "Kazakhstanis", "Kazakh", "Kazakhs", "Qazaqstan", "Qazaq",
-            "Kazakstan", "Astana", "Nur-Sultan", "Almaty", "Alma-Ata", "Shymkent", "Karaganda",
-            "Karagandy", "Aktobe", "Atyrau", "Aktau", "Kostanay", "Pavlodar", "Semey", "Oskemen",
-            "Ust-Kamenogorsk", "Taraz", "Turkestan", "Kyzylorda", "Aralsk", "Baikonur", "Burabay",
-            "Balkhash", "Karlag", "KazMunayGas", "KazMunaiGaz", "Tokayev", "Nazarbayev",
-            "Казахстан", "Казахстана", "Казахстане", "казахстанский", "казахстанская", "казахский",
-            "Қазақстан", "Астана", "Алматы",
+        aliases=(
+            "Kazakhstan", "Kazakhstani", "Kazakhstanis", "Kazakh", "Kazakhs", "Kazakstan", "Qazaqstan",
+            "Qazaq", "Kasachstan", "Казахстан*", "казахстан*", "Казах*", "казах*", "Қазақстан*", "қазақ*",
+        ),
+        places=(
+            "Astana", "Nur-Sultan", "Akmola", "Tselinograd", "Almaty", "Alma-Ata", "Shymkent", "Karaganda",
+            "Karagandy", "Aktobe", "Atyrau", "Aktau", "Kostanay", "Pavlodar", "Semey", "Semipalatinsk",
+            "Oskemen", "Ust-Kamenogorsk", "Taraz", "Kyzylorda", "Aralsk", "Baikonur", "Burabay", "Borovoe",
+            "Balkhash", "Mangystau", "Zhezkazgan", "Ekibastuz", "Karlag", "Altyn-Emel", "Saryozek",
+            "Астана", "Алматы", "Алма-Ата", "Шымкент", "Караганд*",
         ),
     ),
     Country(
         "Kyrgyzstan",
-        (
-            "Kyrgyzstan", "Kyrgyz", "Kyrgyzstani", "Kirghizia", "Kirgizia", "Kyrgyz Republic",
+        aliases=(
+            "Kyrgyzstan", "Kyrgyz", "Kyrgyzstani", "Kyrgyz Republic", "Kirghizia", "Kirgizia", "Kirghiz",
+            "Kirgistan", "Кыргызстан*", "кыргызстан*", "Киргизи*", "киргиз*", "Кыргыз*", "кыргыз*",
+        ),
+        places=(
             "Bishkek", "Frunze", "Osh", "Jalal-Abad", "Karakol", "Naryn", "Issyk-Kul", "Issyk Kul",
-            "Balykchy", "Talas", "Batken", "Japarov", "Zhaparov",
-            "Кыргызстан", "Кыргызстана", "Киргизия", "кыргызский", "Бишкек",
+            "Balykchy", "Talas", "Batken", "Tokmok", "Cholpon-Ata", "Бишкек*", "Ош",
         ),
     ),
     Country(
         "Tajikistan",
-        (
-            "Tajikistan", "Tajik", "Tajiks", "Tadjikistan", "Tadzhikistan", "Dushanbe", "Khujand",
-            "Khorog", "Kulob", "Kulyab", "Bokhtar", "Pamir", "Pamirs", "Gorno-Badakhshan", "GBAO",
-            "Rahmon", "Rakhmon", "tadschikische", "Tadschikistan",
-            "Таджикистан", "Таджикистана", "таджикский", "Тоҷикистон", "Душанбе",
+        aliases=(
+            "Tajikistan", "Tajik", "Tajiks", "Tajikistani", "Tadjikistan", "Tadzhikistan", "Tadschikistan",
+            "tadschikische", "Таджикистан*", "таджикистан*", "Таджик*", "таджик*", "Тоҷикистон*", "тоҷик*",
+        ),
+        places=(
+            "Dushanbe", "Stalinabad", "Khujand", "Leninabad", "Khorog", "Kulob", "Kulyab", "Bokhtar",
+            "Qurghonteppa", "Kurgan-Tyube", "Gorno-Badakhshan", "GBAO", "Istaravshan", "Penjikent",
+            "Душанбе", "Худжанд*",
         ),
     ),
     Country(
         "Turkmenistan",
-        (
-            "Turkmenistan", "Turkmen", "Turkmens", "Ashgabat", "Ashkhabad", "Turkmenabat", "Mary",
-            "Dashoguz", "Turkmenbashi", "Balkanabat", "Berdimuhamedov", "Berdymukhamedov",
-            "Туркменистан", "Туркмения", "туркменский", "Ашхабад",
+        aliases=(
+            "Turkmenistan", "Turkmen", "Turkmens", "Turkmenia", "Turkmenistani", "Туркменистан*",
+            "туркменистан*", "Туркмени*", "Туркмен*", "туркмен*",
+        ),
+        places=(
+            "Ashgabat", "Ashkhabad", "Turkmenabat", "Dashoguz", "Turkmenbashi", "Balkanabat", "Darvaza",
+            "Ашхабад*",
         ),
     ),
     Country(
         "Uzbekistan",
-        (
-            "Uzbekistan", "Uzbek", "Uzbeks", "Uzbekistani", "O'zbekiston", "Oʻzbekiston", "Tashkent",
-            "Samarkand", "Bukhara", "Khiva", "Fergana", "Ferghana", "Namangan", "Andijan",
-            "Nukus", "Karakalpakstan", "Termez", "Mirziyoyev",
-            "Узбекистан", "Узбекистана", "узбекский", "Ташкент", "Самарканд",
+        aliases=(
+            "Uzbekistan", "Uzbek", "Uzbeks", "Uzbekistani", "O'zbekiston", "Oʻzbekiston", "O‘zbekiston",
+            "Usbekistan", "Узбекистан*", "узбекистан*", "Узбек*", "узбек*", "Ўзбекистон*",
+        ),
+        places=(
+            "Tashkent", "Samarkand", "Samarqand", "Bukhara", "Buxoro", "Khiva", "Fergana", "Ferghana",
+            "Namangan", "Andijan", "Nukus", "Karakalpakstan", "Termez", "Navoi", "Qarshi", "Ташкент*",
+            "Самарканд*", "Бухар*",
         ),
     ),
 )
@@ -86,6 +107,7 @@ DEFAULT_TAG_ALIASES: Mapping[str, str] = MappingProxyType({
     "lac balkhach": "Lake Balkhash",
     "children's day": "Children's Day",
     "soldiers": "Army",
+    "central mosque": "Central Mosque",
 })
 
 # Feed author accounts mapped to display names (empty by default: we do not guess people).
@@ -179,14 +201,23 @@ def _read_table(root: Path) -> tuple[dict[str, Any], str]:
 
 
 def _countries(value: Any, origin: str) -> tuple[Country, ...]:
-    """``[countries]`` maps a name to extra aliases; a name not in the defaults adds a country."""
+    """``[countries.NAME]`` with ``aliases`` and ``places`` lists adds to the defaults; a name not
+    in the defaults adds a country. The listed countries, in order, replace the default five."""
     if not isinstance(value, dict):
-        raise ConfigError(f"{origin}: 'countries' should be a table of name = [aliases]")
+        raise ConfigError(f"{origin}: 'countries' should be tables like [countries.Kazakhstan]")
     defaults = {c.name: c for c in DEFAULT_COUNTRIES}
     out = []
-    for name, aliases in value.items():
+    for name, table in value.items():
+        if isinstance(table, list):
+            table = {"aliases": table}
+        if not isinstance(table, dict) or set(table) - {"aliases", "places"}:
+            raise ConfigError(f"{origin}: [countries.{name}] takes 'aliases' and 'places' lists")
         base = defaults.get(name, Country(name, (name,)))
-        out.append(Country(name, tuple(dict.fromkeys(base.aliases + tuple(aliases)))))
+        out.append(Country(
+            name,
+            aliases=tuple(dict.fromkeys(base.aliases + tuple(map(str, table.get("aliases", []))))),
+            places=tuple(dict.fromkeys(base.places + tuple(map(str, table.get("places", []))))),
+        ))
     return tuple(out)
 
 

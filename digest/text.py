@@ -18,6 +18,7 @@ SLUG_REPLACEMENTS = [
     ["+", " plus "], ["#", " sharp "], ["&", " and "],
 ]
 
+_APOSTROPHES = re.compile("['’‘ʻʼ`]")
 _TAGS = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 
@@ -43,7 +44,7 @@ def plain(fragment: str) -> str:
 def slugify(text: str, max_length: int = 80) -> str:
     """URL-safe ASCII slug with Central Asian transliteration; never empty, never a path."""
     slug = _slugify(
-        text.replace("'", "").replace("’", ""),
+        _APOSTROPHES.sub("", text),
         max_length=max_length,
         word_boundary=True,
         replacements=SLUG_REPLACEMENTS,
