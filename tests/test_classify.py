@@ -222,3 +222,22 @@ def test_bad_config_is_a_clear_error(tmp_path, text, message):
     (tmp_path / "digest.toml").write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_config(tmp_path)
+
+
+_ALIASES = [(c.name, w.rstrip("*")) for c in Config().countries for w in c.aliases + c.places]
+_filler = st.text(alphabet=st.sampled_from("abcdefghij klmnop,."), max_size=30)
+
+
+@given(st.sampled_from(_ALIASES), _filler, _filler)
+def test_any_alias_in_any_title_files_its_country(pair, before, after):
+    country, word = pair
+    title = f"{before} {word} {after}"
+    countries, _ = CLASSIFIER.countries_for(article(title=title))
+    assert country in countries
+
+
+@given(st.sampled_from(_ALIASES), st.sampled_from(["x", "Q", "7"]))
+def test_an_alias_glued_into_another_word_does_not_count(pair, glue):
+    _, word = pair
+    countries, _ = CLASSIFIER.countries_for(article(title=f"{glue}{word}"))
+    assert countries == ()
