@@ -48,5 +48,36 @@ def build(cache_dir: Path | None, out_dir: Path | None, base_url: str | None, st
         sys.exit(1)
 
 
+@main.command()
+@click.option("--week", metavar="YYYY-Www", help="ISO week of the edition.  [default: the latest week with stories]")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "html", "text"]), default="markdown",
+              show_default=True, help="Markdown, email-safe HTML (CSS inlined) or plain text.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+def newsletter(week: str | None, fmt: str, output: Path | None) -> None:
+    """Print a week's newsletter, ready to paste into a mail tool.
+
+    The editor's intro and top stories come from newsletter/<yyyy>-w<ww>.toml (see README).
+
+    Example:  digest newsletter --week 2026-W25 --format html -o issue.html
+    """
+    from digest.build import build_model
+    from digest.newsletter import newsletter as make_newsletter
+
+    try:
+        config = load_config(Path("."))
+        site = build_model(config)
+        text = make_newsletter(site, config, week, fmt)
+    except (ConfigError, LookupError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    for problem in site.problems:
+        click.echo(f"warning: {problem}", err=True)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output} ({fmt}, {len(text.encode()):,} bytes)", err=True)
+
+
 def _with_slash(url: str | None) -> str | None:
     return url if url is None or url.endswith("/") else url + "/"

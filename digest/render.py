@@ -21,6 +21,7 @@ from markupsafe import Markup
 from digest import feeds, urls
 from digest.config import Config
 from digest.model import APPROXIMATE, EXACT, Article, Group, Site
+from digest.newsletter import edition_files
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 BUILTIN_STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -324,6 +325,7 @@ def render_site(site: Site, config: Config) -> dict[str, bytes]:
     views = article_views(site)
     pages = build_pages(site, config, views)
     files = render_pages(pages, site, config, env, asset_version(static))
+    files.update(edition_files(site, config, env, views))  # weeks/<w>/newsletter.{md,html,txt}
     files.update(feed_files(site, config, views))
     files.update(static)
     files["articles.json"] = catalog(site)

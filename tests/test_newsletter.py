@@ -1,0 +1,224 @@
+"""The weekly newsletter: Markdown that renders back to the same links, email HTML with no
+<style>/<script> and only absolute links, plain text, the editor's file, the CLI."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import html as lxml_html
+from markdown_it import MarkdownIt
+
+from digest.build import build_model
+from digest.cli import main
+from digest.config import load_config
+from digest.newsletter import (EditionFileError, find_week, make_edition, newsletter, parse_week,
+                               render_edition)
+from digest.render import article_views, make_env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def seed():
+    config = load_config(ROOT)
+    site = build_model(config, environ={})
+    return site, config, article_views(site)
+
+
+def edition_links(edition: dict) -> list[str]:
+    """Every link the edition should carry, in reading order."""
+    links = []
+    for story in edition["top"] + [s for section in edition["sections"] for s in section["stories"]]:
+        links.append(story["url"])
+        if story["source_url"]:
+            links.append(story["source_url"])
+    return links + [edition["week_url"], edition["site_url"]]
+
+
+def markdown_links(text: str) -> list[tuple[str, str]]:
+    md = MarkdownIt()
+    out = []
+    for token in md.parse(text):
+        children = token.children or []
+        for i, child in enumerate(children):
+            if child.type == "link_open":
+                label = []
+                for inner in children[i + 1:]:
+                    if inner.type == "link_close":
+                        break
+                    label.append(inner.content)
+                out.append((child.attrs["href"], "".join(label)))
+    return out
+
+
+def test_markdown_renders_back_to_the_same_links_for_every_week(seed):
+    site, config, views = seed
+    env = make_env(config)
+    for week in site.weeks:
+        edition = make_edition(site, config, week, views)
+        text = render_edition(edition, env, "markdown")
+        links = markdown_links(text)
+        assert [href for href, _ in links] == edition_links(edition), week.name
+        stories = edition["top"] + [s for sec in edition["sections"] for s in sec["stories"]]
+        titles = [label for href, label in links if href in {s["url"] for s in stories}]
+        assert titles == [s["title"] for s in stories]
+        assert "<" not in text.replace("<!--", ""), "markdownify left raw HTML behind"
+
+
+def test_stories_are_grouped_by_country_with_title_source_excerpt_and_link(seed):
+    site, config, views = seed
+    week = find_week(site, "2026-W22")
+    edition = make_edition(site, config, week, views)
+    assert [s["name"] for s in edition["sections"]] == ["Kazakhstan", "Kyrgyzstan"]
+    text = render_edition(edition, make_env(config), "markdown")
+    assert text.index("## Kazakhstan") < text.index("## Kyrgyzstan")
+    story = edition["sections"][0]["stories"][0]
+    assert story["title"] and story["publisher"] == "Novastan English" and story["excerpt"]
+    assert f"[{story['title']}]({story['url']})" in text
+    assert story["excerpt"] in text
+    plain = render_edition(edition, make_env(config), "text")
+    assert "KAZAKHSTAN\n----------" in plain and f"Read: {story['url']}" in plain
+    assert all(len(line) <= 72 or "://" in line for line in plain.splitlines())
+
+
+def test_email_html_is_inlined_absolute_and_script_free(seed):
+    site, config, views = seed
+    for week in site.weeks:
+        page = newsletter(site, config, week.name, "html")
+        lowered = page.lower()
+        assert "<style" not in lowered and "<script" not in lowered and "<link" not in lowered
+        tree = lxml_html.document_fromstring(page)
+        hrefs = [a.get("href") for a in tree.iter("a")]
+        assert hrefs and all(urlsplit(h).scheme in ("http", "https") and urlsplit(h).netloc for h in hrefs)
+        for img in tree.iter("img"):
+            assert urlsplit(img.get("src")).scheme in ("http", "https")
+            assert img.get("width") and img.get("alt")
+        assert tree.xpath("//table[@width='600']"), "the email column is a 600 px table"
+        assert 'style="' in page, "CSS was inlined"
+        assert not tree.xpath("//@*[starts-with(name(), 'on')]")
+
+
+def test_editor_file_gives_intro_and_top_stories(seed):
+    site, config, views = seed
+    edition = make_edition(site, config, find_week(site, None), views)
+    assert edition["week"] == "2026-W25"  # the latest week with stories
+    assert edition["subject"].startswith("The steppe as an archive")
+    assert edition["intro"][0].startswith("This week Novastan talks to the artist")
+    assert [s["title"][:16] for s in edition["top"]] == ["Almira Saifullin", "Heroines of the "]
+    shown = [s["title"] for sec in edition["sections"] for s in sec["stories"]]
+    assert not set(shown) & {s["title"] for s in edition["top"]}, "a top story is not repeated"
+    image = edition["top"][0]["image"]
+    assert image["width"] == 560 and image["height"] == 315 and image["alt"]
+
+
+def _site_with_editor_file(tmp_path: Path, text: str):
+    shutil.copytree(ROOT / "content_cache", tmp_path / "content_cache")
+    (tmp_path / "newsletter").mkdir()
+    (tmp_path / "newsletter" / "2026-w25.toml").write_text(text, encoding="utf-8")
+    return load_config(tmp_path)
+
+
+def test_an_unknown_pick_or_broken_file_names_the_file(tmp_path, seed):
+    site, _, views = seed
+    config = _site_with_editor_file(tmp_path, 'top = ["no-such-story"]\n')
+    with pytest.raises(EditionFileError, match=r"2026-w25\.toml: top story 'no-such-story'"):
+        make_edition(site, config, site.weeks[0], views)
+    config = _site_with_editor_file(tmp_path / "b", 'intro = "unterminated\n')
+    with pytest.raises(EditionFileError, match=r"2026-w25\.toml"):
+        make_edition(site, config, site.weeks[0], views)
+    config = _site_with_editor_file(tmp_path / "c", 'intro = "Hi"\ntpo = []\n')
+    with pytest.raises(EditionFileError, match="unknown key"):
+        make_edition(site, config, site.weeks[0], views)
+
+
+def test_parse_week():
+    assert parse_week("2026-w5") == "2026-W05" == parse_week("2026W05")
+    for bad in ("2026-54", "W25", "2026-W60", ""):
+        with pytest.raises(ValueError):
+            parse_week(bad)
+
+
+markdown_hostile = st.text(alphabet=st.sampled_from(list("ab []()*_`#<>&\\!|~-+.1") + ["«", "é"]), min_size=1, max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(title=markdown_hostile.filter(lambda t: t.strip()), excerpt=markdown_hostile,
+       path=st.text(alphabet=st.sampled_from(list("ab()_ %é")), min_size=1, max_size=12))
+def test_markdown_links_survive_any_title_and_url(title, excerpt, path):
+    config = load_config(ROOT)
+    from digest.newsletter import _href
+
+    url = _href("https://example.org/" + path)
+    story = {"title": " ".join(title.split()), "url": url, "source_url": _href("https://src.example/" + path),
+             "publisher": "P", "excerpt": excerpt, "date_label": "1 June 2026", "authors": [], "countries": [],
+             "image": None}
+    edition = {"week": "2026-W22", "label": "Week 22", "site_title": "T", "site_url": "https://s.example/",
+               "week_url": "https://s.example/weeks/2026-w22/", "subject": "S", "intro": [excerpt or "x"],
+               "top": [], "sections": [{"name": "Kazakhstan", "stories": [story]}], "count": 1}
+    text = render_edition(edition, make_env(config), "markdown")
+    links = markdown_links(text)
+    assert [h for h, _ in links] == edition_links(edition)
+    assert links[0][1] == story["title"]
+
+
+def test_week_pages_link_and_copy_each_format(seed_build):
+    out, _ = seed_build
+    week = out / "weeks" / "2026-w25"
+    for ext in ("md", "html", "txt"):
+        assert (week / f"newsletter.{ext}").stat().st_size > 500
+    page = (week / "index.html").read_text(encoding="utf-8")
+    for ext in ("md", "html", "txt"):
+        assert f'href="newsletter.{ext}" download' in page
+    for label in ("Copy Markdown", "Copy HTML", "Copy text"):
+        assert label in page
+    assert '<p class="newsletter-copy" hidden>' in page, "copy buttons appear only with JavaScript"
+    assert (out / "static" / "newsletter.js").is_file()
+    assert "newsletter-tools" not in (out / "countries" / "kazakhstan" / "index.html").read_text(encoding="utf-8")
+
+
+def _cli_site(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "content_cache", tmp_path / "content_cache")
+    shutil.copytree(ROOT / "newsletter", tmp_path / "newsletter")
+    shutil.copy(ROOT / "digest.toml", tmp_path / "digest.toml")
+    return tmp_path
+
+
+def test_cli_newsletter_defaults_to_the_latest_week_in_markdown(tmp_path, monkeypatch):
+    monkeypatch.chdir(_cli_site(tmp_path))
+    result = CliRunner().invoke(main, ["newsletter"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("# Central Asia Reading Digest: Week 25, 2026")
+    assert "## Top stories" in result.stdout
+
+
+def test_cli_newsletter_writes_html_and_text_files(tmp_path, monkeypatch):
+    monkeypatch.chdir(_cli_site(tmp_path))
+    result = CliRunner().invoke(main, ["newsletter", "--week", "2026-W22", "--format", "html", "-o", "issue.html"])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "issue.html").read_text(encoding="utf-8")
+    assert "Week 22, 2026" in page and "<style" not in page
+    result = CliRunner().invoke(main, ["newsletter", "--week", "2026-w22", "--format", "text"])
+    assert result.exit_code == 0 and "KAZAKHSTAN" in result.stdout
+
+
+def test_cli_newsletter_rejects_a_week_without_stories(tmp_path, monkeypatch):
+    monkeypatch.chdir(_cli_site(tmp_path))
+    result = CliRunner().invoke(main, ["newsletter", "--week", "2020-W01"])
+    assert result.exit_code == 1
+    assert "week 2020-W01 has no stories" in result.output
+    result = CliRunner().invoke(main, ["newsletter", "--week", "last"])
+    assert result.exit_code == 1 and "not an ISO week" in result.output
+
+
+def test_newsletter_output_is_deterministic(seed):
+    site, config, _ = seed
+    again = build_model(config, environ={})
+    for fmt in ("markdown", "html", "text"):
+        assert newsletter(site, config, None, fmt) == newsletter(again, replace(config), None, fmt)
