@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass
+from html import unescape
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -18,7 +20,7 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
-from digest import feeds, urls
+from digest import charts, feeds, search, urls
 from digest.config import Config
 from digest.model import APPROXIMATE, EXACT, Article, Group, Site
 from digest.newsletter import edition_files
@@ -27,6 +29,7 @@ BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 BUILTIN_STATIC = Path(__file__).resolve().parent.parent / "static"
 SECTIONS = {"country": "countries", "tag": "tags", "author": "authors", "week": "weeks"}
 FEED_ITEMS = 20
+_IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="(https?://[^"]+)"')
 
 
 def make_env(config: Config) -> jinja2.Environment:
@@ -93,7 +96,14 @@ def article_view(article: Article, site: Site, group_paths: dict[tuple[str, str]
         "truncated": article.truncated,
         "reading_minutes": max(1, round(article.word_count / 230)),
         "sources": list(article.sources),
+        "image": _first_image(article.body_html),
     }
+
+
+def _first_image(body_html: str) -> str | None:
+    """The first absolute http(s) image in the (sanitized) body, for link previews."""
+    match = _IMG_SRC.search(body_html)
+    return unescape(match.group(1)) if match else None
 
 
 def article_views(site: Site) -> dict[str, dict]:
@@ -111,10 +121,17 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
 
     coverage = [{"name": g.name, "path": group_path(g), "count": len(g.keys)} for g in site.countries]
     edition = _edition(latest_week, site, views) if latest_week else None
+    in_edition = set(latest_week.keys) if latest_week else set()
+    week_counts = {g.name: len(g.keys) for g in site.weeks}
     pages.append(Page("", "index.html", {
         "edition": edition,
-        "latest": [views[k] for k in site.order[:12]],
+        "latest": [views[k] for k in site.order if k not in in_edition][:12],
         "coverage": coverage,
+        "coverage_chart": _country_chart(site, "home-countries"),
+        "weeks_chart": charts.column_chart(
+            charts.week_bars(week_counts, latest_week.name, 12), chart_id="home-weeks",
+            title="Stories per week, last 12 weeks", width=320, height=120, tick_every=3,
+        ) if latest_week else None,
         "rates": [r.__dict__ for r in site.rates],
         "rates_source": site.rates[0].source if site.rates else "",
         "total": len(site.order),
@@ -132,7 +149,8 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
                 others = [views[k] for k in group.keys if k != key][:3]
                 if others:
                     more.append({"label": name, "path": group_paths[(kind, name)], "articles": others})
-        pages.append(Page(view["path"], "article.html", {"article": view, "more": more[:3]}))
+        pages.append(Page(view["path"], "article.html", {"article": view, "more": more[:3],
+                                                         "ld": _news_article(view, config)}))
 
     for kind, groups, title, blurb in (
         ("country", site.countries, "Countries", "Stories filed under each of the five republics."),
@@ -141,8 +159,15 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
         ("week", site.weeks, "Weekly editions", "Every week with stories, newest first."),
     ):
         section = SECTIONS[kind]
+        chart = None
+        if kind == "country":
+            chart = _country_chart(site, "countries")
+        elif kind == "week" and site.weeks:
+            chart = charts.column_chart(charts.week_bars(week_counts, site.weeks[0].name, 52),
+                                        chart_id="weeks", title="Stories per week, last 52 weeks",
+                                        width=720, height=200, tick_every=8)
         pages.append(Page(f"{section}/", "groups.html", {
-            "kind": kind, "title": title, "blurb": blurb,
+            "kind": kind, "title": title, "blurb": blurb, "chart": chart,
             "groups": [{"name": g.name, "path": group_path(g), "count": len(g.keys),
                         "label": _week_label(g.name) if kind == "week" else g.name} for g in groups],
         }))
@@ -150,8 +175,37 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
             pages.extend(_group_pages(group, views, config, site))
 
     pages.append(Page("sources/", "sources.html", {"sources": [_source_view(r) for r in site.sources]}))
+    pages.append(Page("search/", "search.html", {"total": len(site.order)}))
     pages.append(Page("404.html", "404.html", {}))
     return pages
+
+
+def _country_chart(site: Site, chart_id: str):
+    return charts.bar_chart([charts.Bar(g.name, len(g.keys)) for g in site.countries],
+                            chart_id=chart_id, title="Stories per country")
+
+
+def _news_article(view: dict, config: Config) -> dict:
+    """schema.org NewsArticle for search engines and link previews (JSON-LD)."""
+    ld = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": view["title"][:110],
+        "description": view["excerpt"],
+        "url": urls.absolute(config.base_url, view["path"]),
+        "mainEntityOfPage": view["source_url"] or urls.absolute(config.base_url, view["path"]),
+        "publisher": {"@type": "Organization", "name": view["publisher"]},
+        "author": [{"@type": "Person", "name": a["name"]} for a in view["authors"]]
+        or [{"@type": "Organization", "name": view["publisher"]}],
+        "keywords": [t["name"] for t in view["tags"]],
+        "about": [{"@type": "Country", "name": c["name"]} for c in view["countries"]],
+        "inLanguage": config.language,
+    }
+    if view["published"] is not None and view["date_precision"] == EXACT:
+        ld["datePublished"] = view["iso"]
+    if view["image"]:
+        ld["image"] = [view["image"]]
+    return ld
 
 
 def _edition(week: Group, site: Site, views: dict) -> dict:
@@ -195,7 +249,7 @@ def _group_pages(group: Group, views: dict, config: Config, site: Site) -> list[
             "page": number, "pages": total,
             "prev": urls.paginated(base, number - 1) if number > 1 else None,
             "next": urls.paginated(base, number + 1) if number < total else None,
-            "feed": f"{base}feed.xml",
+            "feed": f"{base}feed.xml", "feed_json": f"{base}feed.json",
         }))
     return pages
 
@@ -217,7 +271,7 @@ def render_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Envi
         "site": {"title": config.title, "description": config.description, "language": config.language,
                  "base_url": config.base_url, "now": site.now, "total": len(site.order)},
         "nav": [("", "Home"), ("countries/", "Countries"), ("tags/", "Tags"), ("authors/", "Authors"),
-                ("weeks/", "Weeks"), ("sources/", "Sources")],
+                ("weeks/", "Weeks"), ("sources/", "Sources"), ("search/", "Search")],
         "asset_version": asset_version,
     }
     templates: dict[str, jinja2.Template] = {}
@@ -326,6 +380,8 @@ def render_site(site: Site, config: Config) -> dict[str, bytes]:
     pages = build_pages(site, config, views)
     files = render_pages(pages, site, config, env, asset_version(static))
     files.update(edition_files(site, config, env, views))  # weeks/<w>/newsletter.{md,html,txt}
+    files.update(search.index_files({p: data for p, data in files.items() if p.startswith("articles/")},
+                                    config.language))
     files.update(feed_files(site, config, views))
     files.update(static)
     files["articles.json"] = catalog(site)

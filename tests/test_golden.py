@@ -2,11 +2,7 @@
 
 import difflib
 
-from tests.golden import GOLDEN
-
-
-def _tree(root):
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+from tests.golden import GOLDEN, golden_files as _tree
 
 
 def test_seed_site_matches_golden_tree(seed_build):
