@@ -35,10 +35,16 @@ ALLOWED_ATTRIBUTES = {
 DROP_WITH_CONTENT = {"script", "style", "form", "button", "select", "textarea", "noscript", "template",
                      "iframe", "object", "embed", "svg", "math", "input", "nav", "aside", "head", "title"}
 
-# Publisher chrome inside bodies: newsletter boxes, donation appeals, social footers.
-BOILERPLATE_CLASS = re.compile(r"\b(hp-newsletter|newsletter|subscribe|donat\w*|mc4wp\w*|sharedaddy|jp-relatedposts|wpcnt)\b")
+# Publisher chrome inside bodies: newsletter boxes, donation appeals, social footers, feed ads.
+BOILERPLATE_CLASS = re.compile(
+    r"\b(hp-newsletter|newsletter|subscribe|subscription|donat\w*|mc4wp\w*|sharedaddy|jp-relatedposts|wpcnt"
+    r"|share-?buttons?|social-share|sharethis|related-posts|yarpp\w*|feedflare|wpdiscuz\w*)\b", re.I)
 BOILERPLATE_TEXT = re.compile(
     r"^(The post .+ appeared first on .+"
+    r"|This post .+ appeared first on .+"
+    r"|L[’']article .+ est apparu en premier sur .+"
+    r"|Der Beitrag .+ erschien zuerst auf .+"
+    r"|(Запись|Сообщение|Статья) .+ (впервые )?появил\w* (сначала|впервые) на .+"
     r"|Faites un don\b.*"
     r"|Novastan est le seul média\b.*"
     r"|Want more Central Asia in your inbox\?.*"
@@ -48,19 +54,52 @@ BOILERPLATE_TEXT = re.compile(
     r"|Support Novastan\b.*"
     r"|The whole of Central Asia in your inbox\b.*"
     r"|Click here for the latest issue"
+    r"|(Please )?(consider )?(support|donate to) (our|independent) (journalism|reporting|work)\b.*"
+    r"|(Donate|Make a donation|Become a (patron|member|supporter))( now| today)?\b[^.]{0,80}[.!]?"
+    r"|(Subscribe|Sign up) (to|for) our (free )?((daily|weekly|monthly) )?newsletter\b.*"
+    r"|Abonnez-vous à (notre|la) newsletter\b.*"
+    r"|Jetzt spenden\b.*|Unterstützen Sie (uns|unsere Arbeit)\b.*"
+    r"|Подпишитесь на (наш|нашу|наши) .{0,80}"
+    r"|Поддержите (нас|редакцию|проект)\b.*"
+    r"|Share this:|Like this:"
     r")$",
-    re.S,
+    re.S | re.I,
 )
+# WordPress shortcodes that leak into feeds when a plugin is switched off. Only these names:
+# a general "[word]" pattern would eat "[sic]" and "[1]".
+_SHORTCODE_NAMES = (r"(?:caption|wp_caption|gallery|embed|audio|video|playlist|contact-form(?:-7)?|mc4wp_form"
+                    r"|give_form|newsletter\w*|vc_\w+|et_pb_\w+|su_\w+|fusion_\w+|av_\w+|tweet|instagram|youtube"
+                    r"|soundcloud|jetpack\w*|wpforms|ninja_form|gravityform|sharethis\w*|donate\w*)")
+_CAPTION_BLOCK = re.compile(r"\[(?:wp_)?caption\b[^\]]*\](.*?)\[/(?:wp_)?caption\]", re.S | re.I)
+_CAPTION_IMAGE = re.compile(r"^\s*((?:<a\b[^>]*>\s*)?<img\b[^>]*>(?:\s*</a>)?)(.*)$", re.S | re.I)
+_EMBED = re.compile(r"\[embed\b[^\]]*\]\s*(https?://[^\s\[<\"]+)\s*\[/embed\]", re.I)
+SHORTCODE = re.compile(rf"\[/?{_SHORTCODE_NAMES}\b[^\]]*\]", re.I)
 _BLANK_LINE = re.compile(r"\n[ \t\xa0]*\n\s*")
 _BETWEEN_BLOCKS = re.compile(r">\s*\n\s*<")
 _DOUBLED_URL = re.compile(r"^(https?://.+?)\1$")
 _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "figure", "section", "li", "ul", "ol"}
 
 
+def strip_shortcodes(text: str, *, html: bool = True) -> str:
+    """WordPress shortcodes out. In HTML a [caption] around an image becomes a <figure> with its
+    <figcaption>; in plain text (page scrapes, where the image is gone) the caption goes too."""
+    def caption(match: re.Match) -> str:
+        image = _CAPTION_IMAGE.match(match.group(1)) if html else None
+        if image:
+            return f"<figure>{image.group(1)}<figcaption>{image.group(2).strip()}</figcaption></figure>"
+        return ""
+
+    text = _CAPTION_BLOCK.sub(caption, text)
+    if html:
+        text = _EMBED.sub(lambda m: f'<p><a href="{m.group(1)}">{m.group(1)}</a></p>', text)
+    return SHORTCODE.sub("", text)
+
+
 def clean_body(fragment: str, *, title: str = "", base_url: str | None = None) -> str:
     """Cleaned, sanitized body HTML ('' when nothing readable is left)."""
     if not fragment or not fragment.strip():
         return ""
+    fragment = strip_shortcodes(fragment)
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (etree.ParserError, ValueError):
@@ -69,8 +108,11 @@ def clean_body(fragment: str, *, title: str = "", base_url: str | None = None) -
         _drop(bad)
     for el in list(root.iter(*DROP_WITH_CONTENT)):
         _drop(el)
-    for el in list(root.iter("div", "section", "p", "aside")):
-        if BOILERPLATE_CLASS.search(el.get("class", "")) or _is_boilerplate_text(el):
+    for el in list(root.iter("div", "section", "p", "aside", "ul", "figure")):
+        if el.getparent() is None and el is not root:
+            continue  # already dropped with an ancestor
+        marks = f"{el.get('class', '')} {el.get('id', '')}"
+        if BOILERPLATE_CLASS.search(marks) or el.tag in ("p", "div") and _is_boilerplate_text(el):
             _drop(el)
     _drop_title_paragraph(root, title)
     for p in list(root.iter("p")):
@@ -172,34 +214,66 @@ def _repair_links(root, base_url: str | None) -> None:
         doubled = _DOUBLED_URL.match(href)
         if doubled:
             href = doubled.group(1)
-        if base_url and href and not href.startswith(("#", "mailto:")):
-            href = urljoin(base_url, href)
-        scheme = urlsplit(href).scheme.lower() if href else ""
-        if not href or href == "#" or scheme not in ("http", "https", "mailto") or " " in href:
-            # Not a link a reader can follow (link text pasted as href, "#"): keep the words only.
+        if href and not href.startswith(("#", "mailto:")) and not re.search(r"\s", href):
+            href = _absolute(href, base_url)
+        scheme = urlsplit(href).scheme.lower() if href and _parses(href) else ""
+        if not href or href.startswith("#") or re.search(r"\s", href) or scheme not in ("http", "https", "mailto"):
+            # Not a link a reader can follow (link text pasted as href, "#", relative with no
+            # base, javascript:): keep the words only.
             a.drop_tag()
         else:
             a.set("href", href)
 
 
+def _absolute(url: str, base_url: str | None) -> str:
+    """``url`` resolved against the item's base; '' when it stays relative or cannot parse."""
+    try:
+        resolved = urljoin(base_url, url) if base_url else url
+        parts = urlsplit(resolved)
+    except ValueError:
+        return ""
+    return resolved if parts.scheme and (parts.netloc or parts.scheme.lower() == "mailto") else ""
+
+
+def _parses(url: str) -> bool:
+    try:
+        urlsplit(url)
+    except ValueError:
+        return False
+    return True
+
+
 def _prepare_images(root, base_url: str | None) -> None:
     for img in list(root.iter("img")):
-        src = (img.get("src") or img.get("data-src") or "").strip()
-        if not src:
-            _drop(img)
+        src = _absolute((img.get("src") or img.get("data-src") or img.get("data-lazy-src") or "").strip(), base_url)
+        if not src or urlsplit(src).scheme.lower() not in ("http", "https") or _is_pixel(img, src):
+            _drop(img)  # nothing a reader could load, or a tracking pixel
             continue
-        img.set("src", urljoin(base_url, src) if base_url else src)
-        if img.get("srcset") and base_url:
-            img.set("srcset", ", ".join(
-                " ".join([urljoin(base_url, part.split()[0])] + part.split()[1:])
-                for part in img.get("srcset").split(",") if part.strip()
-            ))
+        img.set("src", src)
+        srcset = img.get("srcset") or img.get("data-srcset") or ""
+        candidates = []
+        for part in srcset.split(","):
+            words = part.split()
+            url = _absolute(words[0], base_url) if words else ""
+            if url.lower().startswith(("http://", "https://")):
+                candidates.append(" ".join([url] + words[1:2]))
+        if candidates:
+            img.set("srcset", ", ".join(candidates))
+        else:
+            img.attrib.pop("srcset", None)
+            img.attrib.pop("sizes", None)
         img.set("alt", squash(img.get("alt") or ""))
         img.set("loading", "lazy")
         img.set("decoding", "async")
         for attr in ("width", "height"):
             if not (img.get(attr) or "").isdigit():
                 img.attrib.pop(attr, None)
+
+
+def _is_pixel(img, src: str) -> bool:
+    host = urlsplit(src).netloc.lower()
+    return (img.get("width") in ("0", "1") and img.get("height") in ("0", "1")) or \
+        host.startswith("feeds.feedburner.com") or "/~r/" in src or host.endswith("feedsportal.com")
 
 
 def _drop_empty(root) -> None:

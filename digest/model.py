@@ -68,6 +68,10 @@ class SourceReport:
     profile: AuthorProfile | None = None
     page_date: date | None = None
     fetched: datetime | None = None  # from the metadata sidecar, when there is one
+    version: str = ""  # human label of the exact format: "RSS 2.0", "Atom 0.3", "JSON Feed 1.1"
+    encoding: str = ""  # how the bytes were decoded: "utf-8", "windows-1251 (detected)"
+    updated: datetime | None = None  # the feed's own build date (lastBuildDate, Atom updated)
+    url: str | None = None  # where the file was fetched from (metadata sidecar)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from digest.body import clean_body
 from digest.model import Article, RawItem, SourceReport
-from digest.text import excerpt, fold, plain, slugify
+from digest.text import clean_line, excerpt, fold, plain, short_hash, slugify
 
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|mc_cid|mc_eid|yclid|_ga|ref|ref_src|cmpid)$", re.I)
 # Bylines and photo credits at the end of a body are not what a listing's excerpt should say.
@@ -40,15 +40,22 @@ def title_id(title: str) -> str:
 
 
 def to_article(item: RawItem) -> Article:
-    title = item.title or "Untitled"
     body = clean_body(item.content_html, title=item.title, base_url=item.base_url)
     text = plain(body)
+    # An untitled item is shown under its first words (a page of "Untitled" helps nobody).
+    title = item.title or clean_line(text, 80) or f"Untitled story from {item.publisher}"
     summary_source = " ".join(
         t for t in re.split(r"(?<=</p>)", body) if not _CREDIT.match(plain(t))
     )
     link = canonical_url(item.link)
+    if item.guid or link:
+        ident = item.guid or link
+    elif item.title:
+        ident = title_id(item.title)
+    else:  # nothing names it: its text does, so the same untitled item twice is still one
+        ident = f"untitled-{short_hash(item.publisher + '|' + text + '|' + str(item.published))}"
     return Article(
-        id=item.guid or link or title_id(title),
+        id=ident,
         slug="",
         title=title,
         source_url=item.link if link else None,
@@ -73,6 +80,8 @@ def dedupe_keys(article: Article) -> list[str]:
     link = canonical_url(article.source_url)
     if link:
         keys.append(f"url:{link}")
+    if article.id.startswith("untitled-"):
+        return keys  # its title was made from its text; only the text (in the id) can match it
     day = article.published.date().isoformat() if article.published and article.date_precision == "exact" else "-"
     keys.append(f"title:{fold(article.publisher)}|{fold(article.title)}|{day}")
     return keys

@@ -41,6 +41,22 @@ def plain(fragment: str) -> str:
     return squash(html.unescape(_TAGS.sub("", fragment)))
 
 
+_TAG_LIKE = re.compile(r"<[A-Za-z!/?][^<>]*(?:>|$)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def clean_line(text: str, limit: int = 300) -> str:
+    """A one-line plain-text field (title, author, category) safe for any consumer: no control
+    characters, nothing tag-shaped even after the HTML layer decoded it, at most ``limit``
+    characters (cut on a word, with an ellipsis). Entities are *not* decoded again."""
+    text = squash(_CONTROL.sub("", _TAG_LIKE.sub("", text)))
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit * 0.6 else cut).rstrip(",;:–- ") + "…"
+
+
 def slugify(text: str, max_length: int = 80) -> str:
     """URL-safe ASCII slug with Central Asian transliteration; never empty, never a path."""
     slug = _slugify(

@@ -5,35 +5,42 @@ from __future__ import annotations
 import html
 import json
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from digest.model import EXACT, UNKNOWN, RawItem, SourceReport
+from digest.sources import charset
 from digest.sources.meta import Meta
 from digest.text import squash
 
 
 def read(name: str, data: bytes, sidecar: Meta) -> SourceReport:
+    decoded = charset.decode(data)  # JSON Feed must be UTF-8, but a legacy file should still read
     try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        return SourceReport(file=name, format="unknown", problems=(f"not valid JSON ({exc})",), fetched=sidecar.fetched)
+        doc = json.loads(decoded.text.lstrip("\ufeff"))
+    except (ValueError, RecursionError) as exc:
+        return SourceReport(file=name, format="unknown", problems=(f"not valid JSON ({str(exc)[:120]})",),
+                            fetched=sidecar.fetched, encoding=decoded.label)
     if not isinstance(doc, dict) or "jsonfeed.org/version" not in str(doc.get("version", "")):
         return SourceReport(file=name, format="unknown", problems=("JSON, but not a JSON Feed (no jsonfeed.org version)",),
-                            fetched=sidecar.fetched)
+                            fetched=sidecar.fetched, encoding=decoded.label)
     problems = [sidecar.problem] if sidecar.problem else []
+    if decoded.encoding != "utf-8":
+        problems.append(f"JSON Feed must be UTF-8; read as {decoded.encoding}")
+    version = "JSON Feed " + str(doc.get("version")).rstrip("/").rsplit("/", 1)[-1]
     feed_authors = _authors(doc)
-    home = doc.get("home_page_url") or sidecar.url
+    home = _http(doc.get("home_page_url")) or sidecar.url
     publisher = squash(str(doc.get("title") or "")) or (urlsplit(home or "").hostname or "unknown")
     items = []
-    for index, entry in enumerate(doc.get("items") or []):
+    entries = doc.get("items") if isinstance(doc.get("items"), list) else []
+    for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
             problems.append(f"item {index + 1} is not an object; skipped")
             continue
-        body = entry.get("content_html") or ""
+        body = entry.get("content_html") if isinstance(entry.get("content_html"), str) else ""
         if not body and entry.get("content_text"):
             body = "".join(f"<p>{html.escape(p)}</p>" for p in str(entry["content_text"]).split("\n\n") if p.strip())
         title = squash(str(entry.get("title") or ""))
-        link = entry.get("url") or entry.get("external_url")
+        link = _http(_join(home, entry.get("url"))) or _http(entry.get("external_url"))
         if not (title or link or body):
             problems.append(f"item {index + 1} has no title, link or content; skipped")
             continue
@@ -45,21 +52,45 @@ def read(name: str, data: bytes, sidecar: Meta) -> SourceReport:
             link=str(link) if link else None,
             guid=str(entry.get("id")) if entry.get("id") is not None else None,
             authors=_authors(entry) or feed_authors,
-            categories=tuple(squash(str(t)) for t in entry.get("tags") or [] if str(t).strip()),
+            categories=tuple(squash(str(t)) for t in (entry.get("tags") if isinstance(entry.get("tags"), list) else [])
+                             if str(t).strip()),
             published=published,
             published_raw=raw,
             date_precision=EXACT if published else UNKNOWN,
-            date_note="" if published else "the feed gives no date",
+            date_note="" if published else (f"the feed's date “{raw[:60]}” could not be read" if raw
+                                            else "the feed gives no date"),
             content_html=body,
             summary_html=html.escape(str(entry.get("summary") or "")),
             base_url=str(link or home or "") or None,
         ))
     return SourceReport(file=name, format="jsonfeed", title=publisher, link=home, items=tuple(items),
-                        problems=tuple(problems), fetched=sidecar.fetched)
+                        problems=tuple(problems), fetched=sidecar.fetched, version=version,
+                        encoding=decoded.label)
+
+
+def _join(base: str | None, url: object) -> object:
+    """JSON Feed allows an item url relative to the home page."""
+    if isinstance(url, str) and base:
+        try:
+            return urljoin(base, url.strip())
+        except ValueError:
+            return None
+    return url
+
+
+def _http(url: object) -> str | None:
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 def _authors(obj: dict) -> tuple[str, ...]:
-    people = obj.get("authors") or ([obj["author"]] if isinstance(obj.get("author"), dict) else [])
+    people = obj.get("authors") if isinstance(obj.get("authors"), list) else []
+    people = people or ([obj["author"]] if isinstance(obj.get("author"), dict) else [])
     return tuple(squash(str(p.get("name"))) for p in people if isinstance(p, dict) and p.get("name"))
 
 
@@ -68,7 +99,9 @@ def _date(value: object) -> tuple[datetime | None, str | None]:
         return None, None
     raw = str(value)
     try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        parsed = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        parsed.timestamp()  # out-of-range dates fail here, not in sorting
+    except (ValueError, OverflowError, OSError):
         return None, raw
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)), raw
+    return parsed, raw

@@ -1,7 +1,8 @@
 """RSS 0.9x/1.0 (RDF)/2.0 and Atom 0.3/1.0 through feedparser.
 
 feedparser's own sanitizer and URI resolution are off: normalize sanitizes with nh3 and
-resolves links itself, once, for every format alike (and it is 4x faster this way).
+resolves links itself, once, for every format alike (and it is 4x faster this way). The bytes
+are decoded by ``charset`` first, so an undeclared windows-1251 feed is not read as Latin-1.
 """
 
 from __future__ import annotations
@@ -11,47 +12,61 @@ import html
 import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
 from digest.model import EXACT, UNKNOWN, RawItem, SourceReport
+from digest.sources import charset
 from digest.sources.meta import Meta
 from digest.text import plain, squash
 
-_FORMATS = {"rss": "rss", "rss0": "rss", "rss1": "rdf", "rss2": "rss", "atom": "atom", "cdf": "rss"}
+VERSIONS = {
+    "rss090": "RSS 0.90 (RDF)", "rss091n": "RSS 0.91", "rss091u": "RSS 0.91", "rss092": "RSS 0.92",
+    "rss093": "RSS 0.93", "rss094": "RSS 0.94", "rss20": "RSS 2.0", "rss10": "RSS 1.0 (RDF)", "rss": "RSS",
+    "atom01": "Atom 0.1", "atom02": "Atom 0.2", "atom03": "Atom 0.3", "atom10": "Atom 1.0", "atom": "Atom",
+    "cdf": "CDF",
+}
 # WordPress (Yoast) ends every item with "The post X appeared first on SITE."; SITE is the publisher.
 _APPEARED = re.compile(r"appeared first on\s*<a[^>]*>([^<]+)</a>", re.I)
+_ITEM_END = re.compile(rb"</(?:[A-Za-z][\w.-]*:)?(?:item|entry)\s*>")
 
 
 def read(name: str, data: bytes, sidecar: Meta) -> SourceReport:
-    parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
+    decoded = charset.decode(data)
+    xml = charset.as_utf8_xml(decoded)
+    parsed = feedparser.parse(xml, sanitize_html=False, resolve_relative_uris=False)
     version = parsed.get("version") or ""
-    problems: list[str] = []
-    if sidecar.problem:
-        problems.append(sidecar.problem)
+    problems: list[str] = [p for p in (sidecar.problem, decoded.note and f"{decoded.note}; read as {decoded.encoding}") if p]
     if not version and not parsed.entries:
         reason = parsed.get("bozo_exception")
         why = f" ({_short(reason)})" if reason else ""
         return SourceReport(file=name, format="unknown", problems=(f"not a feed{why}",) + tuple(problems),
-                            fetched=sidecar.fetched)
+                            fetched=sidecar.fetched, encoding=decoded.label)
+    entries = list(parsed.entries)
     if parsed.bozo and not isinstance(parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride):
-        problems.append(f"malformed XML, kept the {len(parsed.entries)} complete items "
-                        f"({_short(parsed.get('bozo_exception'))})")
+        # feedparser's loose parser also returns the item the file broke off in; only items whose
+        # end tag is in the file are complete.
+        complete = len(_ITEM_END.findall(xml))
+        dropped = max(0, len(entries) - complete)
+        entries = entries[:complete] if dropped else entries
+        problems.append(f"malformed or truncated XML ({_short(parsed.get('bozo_exception'))}): kept the "
+                        f"{len(entries)} complete item(s)" + (f", skipped {dropped} incomplete one(s)" if dropped else ""))
     feed = parsed.feed
-    channel_link = feed.get("link") or sidecar.url
+    channel_link = _http(feed.get("link")) or sidecar.url
     items = []
-    for index, entry in enumerate(parsed.entries):
+    for index, entry in enumerate(entries):
         item = _item(name, entry, feed, channel_link)
         if item is None:
             problems.append(f"item {index + 1} has no title, link or content; skipped")
         else:
             items.append(item)
-    fmt = _FORMATS.get(version.rstrip("0123456789"), "rss") if version else "rss"
     if version.startswith("atom"):
         fmt = "atom"
     elif version in ("rss090", "rss10"):
         fmt = "rdf"
+    else:
+        fmt = "rss"
     return SourceReport(
         file=name,
         format=fmt,
@@ -60,6 +75,9 @@ def read(name: str, data: bytes, sidecar: Meta) -> SourceReport:
         items=tuple(items),
         problems=tuple(problems),
         fetched=sidecar.fetched,
+        version=VERSIONS.get(version, version or "RSS (version unknown)"),
+        encoding=decoded.label,
+        updated=_feed_date(feed),
     )
 
 
@@ -71,7 +89,8 @@ def _item(source: str, entry, feed, channel_link: str | None) -> RawItem | None:
         content = _as_html(ranked[0])
     summary = _as_html(entry.get("summary_detail")) if entry.get("summary_detail") else ""
     title = _text(entry.get("title_detail"))
-    link = (entry.get("link") or "").strip() or None
+    # feedparser resolves link hrefs against xml:base; a bare relative <link> still needs the channel.
+    link = _http(urljoin(channel_link or "", (entry.get("link") or "").strip())) if entry.get("link") else None
     if not title and not link and not (content or summary).strip():
         return None
     published, raw = _date(entry)
@@ -86,7 +105,14 @@ def _item(source: str, entry, feed, channel_link: str | None) -> RawItem | None:
     ))
     categories = tuple(c for c in categories if c)
     body = content or summary
-    base = (entry.get("content") or [{}])[0].get("base") or entry.get("title_detail", {}).get("base") or channel_link
+    detail = (entry.get("content") or [None])[0] or entry.get("summary_detail") or {}
+    base = _http(detail.get("base")) or _http(entry.get("title_detail", {}).get("base")) or channel_link
+    if published:
+        note = ""
+    elif raw:
+        note = f"the feed's date “{squash(raw)[:60]}” could not be read"
+    else:
+        note = "the feed gives no date"
     return RawItem(
         source=source,
         publisher=_publisher(body, feed, channel_link),
@@ -98,7 +124,7 @@ def _item(source: str, entry, feed, channel_link: str | None) -> RawItem | None:
         published=published,
         published_raw=raw,
         date_precision=EXACT if published else UNKNOWN,
-        date_note="" if published else "the feed gives no date",
+        date_note=note,
         content_html=body,
         summary_html=summary,
         base_url=base or link,
@@ -106,16 +132,19 @@ def _item(source: str, entry, feed, channel_link: str | None) -> RawItem | None:
 
 
 def _date(entry) -> tuple[datetime | None, str | None]:
+    first_raw = None
     for key in ("published", "updated", "created"):
         raw = entry.get(key)
         if not raw:
             continue
+        first_raw = first_raw or raw
         try:  # keep the source's own UTC offset when it is an RFC 822 date
             value = parsedate_to_datetime(raw)
             if value.tzinfo is None:
                 value = value.replace(tzinfo=timezone.utc)
+            value.timestamp()  # out-of-range years fail here, not later in sorting
             return value, raw
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError, OSError):
             pass
         parsed = entry.get(f"{key}_parsed")
         if parsed:
@@ -125,10 +154,35 @@ def _date(entry) -> tuple[datetime | None, str | None]:
                 pass
         try:
             value = datetime.fromisoformat(raw.strip())
-            return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)), raw
-        except ValueError:
+            value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+            value.timestamp()
+            return value, raw
+        except (ValueError, OverflowError, OSError):
             continue
-    return None, None
+    return None, first_raw
+
+
+def _feed_date(feed) -> datetime | None:
+    """When the feed says it was last built (RSS lastBuildDate, Atom updated), if readable."""
+    parsed = feed.get("updated_parsed") or feed.get("published_parsed")
+    if not parsed:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _http(url: str | None) -> str | None:
+    """``url`` when it is an absolute http(s) URL, else None (javascript:, data:, relative)."""
+    if not url or not isinstance(url, str):
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 def _text(detail) -> str:

@@ -14,7 +14,9 @@ import html
 import re
 from datetime import date, datetime, timedelta, timezone
 
+from digest.body import strip_shortcodes
 from digest.model import APPROXIMATE, UNKNOWN, AuthorProfile, ExchangeRate, RawItem, SourceReport
+from digest.sources import charset
 from digest.sources.meta import Meta
 from digest.text import squash
 
@@ -24,8 +26,6 @@ _BREADCRUMB = re.compile(r"^Our People\s*>\s*(.+)$")
 _PAGE_DATE = re.compile(r"^(\d{1,2}) ([A-Z][a-z]+) (\d{4})$")
 _RESULTS = re.compile(r"^Viewing results (\d+)\s*-\s*(\d+) of (\d+)$")
 _RELATIVE = re.compile(r"^(an?|\d+) (second|minute|hour|day|week|month|year)s? ago$", re.I)
-_CAPTION = re.compile(r"\[caption\b[^\]]*\].*?\[/caption\]", re.S)
-_SHORTCODE = re.compile(r"\[/?[a-z_]+(?:\s[^\]]*)?\]")
 _UNIT_DAYS = {"second": 0, "minute": 0, "hour": 0, "day": 1, "week": 7, "month": 30, "year": 365}
 _MONTHS = {m: i for i, m in enumerate(
     "January February March April May June July August September October November December".split(), 1)}
@@ -38,7 +38,8 @@ def looks_like(head: bytes) -> bool:
 
 
 def read(name: str, data: bytes, sidecar: Meta) -> SourceReport:
-    lines = _decode(data).splitlines()
+    decoded = charset.decode(data)
+    lines = decoded.text.lstrip("\ufeff").splitlines()
     rates, rest = _ticker(lines, name)
     blocks = _blocks(rest)
     problems = [sidecar.problem] if sidecar.problem else []
@@ -71,14 +72,13 @@ def read(name: str, data: bytes, sidecar: Meta) -> SourceReport:
         profile=profile,
         page_date=page_date,
         fetched=sidecar.fetched,
+        version="Times of Central Asia " + ("author page" if profile else "listing page") + " (text scrape)",
+        encoding=decoded.label,
     )
 
 
 def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1251", errors="replace")  # the usual legacy Cyrillic encoding
+    return charset.decode(data).text.lstrip("\ufeff")
 
 
 def _ticker(lines: list[str], name: str) -> tuple[tuple[ExchangeRate, ...], list[str]]:
@@ -132,7 +132,7 @@ def _articles(blocks, source, profile, page_date, fetched):
 
 
 def _item(source, title, body, profile, page_date, fetched, relative) -> RawItem:
-    text = _SHORTCODE.sub("", _CAPTION.sub("", body))
+    text = strip_shortcodes(body, html=False)
     text = squash(text)
     truncated = text.endswith("...")
     if truncated:

@@ -1,0 +1,121 @@
+"""Checks every reader's items get alike, after all files are read: plain-text fields made
+safe, oversized bodies cut, and dates that cannot be true (from the future) or are missing
+turned into visible, one-line warnings instead of a wrong "now" or a broken sort.
+
+When is a date "from the future"? Only inputs may say what now is, so an item is measured
+against its own source: the fetch time from the metadata sidecar, else the sidecar's
+Last-Modified, else the feed's own build date (RSS lastBuildDate, Atom updated), else the
+listing page's date, with one day of grace for time zones. A source with none of these is
+measured against the rest of the cache: a date more than a year after every other dated story
+is an outlier nobody could have fetched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime, time, timedelta, timezone
+
+from digest.model import EXACT, UNKNOWN, RawItem, SourceReport
+from digest.text import clean_line
+
+GRACE = timedelta(days=1)
+OUTLIER_GAP = timedelta(days=366)
+MAX_BODY_CHARS = 1_000_000  # a real article is 5-100 KB; more is a broken or hostile feed
+_RELATIVE = re.compile(r"\bago$", re.I)
+
+
+def audit(reports: tuple[SourceReport, ...]) -> tuple[SourceReport, ...]:
+    outlier_after = _outlier_cut([i.published for r in reports for i in r.items
+                                  if i.published and i.date_precision == EXACT])
+    return tuple(_audit(r, reference(r), outlier_after) for r in reports)
+
+
+def reference(report: SourceReport) -> tuple[datetime, str] | None:
+    """The latest moment the source itself says it existed, and how we know."""
+    if report.fetched:
+        return report.fetched, f"after the file was fetched ({report.fetched:%Y-%m-%d})"
+    if report.updated:
+        return report.updated, f"after the feed was last built ({report.updated:%Y-%m-%d})"
+    if report.page_date:
+        end = datetime.combine(report.page_date, time.min, timezone.utc)
+        return end, f"after the page date ({report.page_date:%Y-%m-%d})"
+    return None
+
+
+def _outlier_cut(dates: list[datetime]) -> datetime | None:
+    """The newest date not separated from the one before it by more than a year."""
+    dates = sorted(dates)
+    while len(dates) > 1 and dates[-1] - dates[-2] > OUTLIER_GAP:
+        dates.pop()
+    return dates[-1] if len(dates) > 1 else None
+
+
+def _audit(report: SourceReport, ref, outlier_after) -> SourceReport:
+    if not report.items:
+        return report
+    problems = list(report.problems)
+    items, future, undated, untitled = [], [], [], []
+    for item in report.items:
+        item = _clean_fields(item)
+        if len(item.content_html) > MAX_BODY_CHARS:
+            problems.append(f"item “{_name(item)}” has a {len(item.content_html) / 1e6:.1f} MB body; "
+                            f"kept the first {MAX_BODY_CHARS // 1_000_000} MB")
+            item = replace(item, content_html=_cut_html(item.content_html, MAX_BODY_CHARS), truncated=True)
+        limit, why = (ref[0] + GRACE, ref[1]) if ref else (
+            (outlier_after + GRACE, "more than a year after every other dated story in the cache")
+            if outlier_after else (None, ""))
+        if item.published and limit and item.published > limit:
+            claimed = f"{item.published:%Y-%m-%d}"
+            future.append((_name(item), claimed, why))
+            item = replace(item, published=None, date_precision=UNKNOWN,
+                           date_note=f"the source dates it {claimed}, {why}; shown as undated")
+        elif item.published is None and item.date_precision == UNKNOWN:
+            undated.append(item)
+        if not item.title:
+            untitled.append(item)
+        items.append(item)
+    for name, claimed, why in future:
+        problems.append(f"item “{name}” is dated {claimed}, {why}; shown as undated")
+    if undated:
+        relative = [i for i in undated if i.published_raw and _RELATIVE.search(i.published_raw)]
+        if len(relative) == len(undated) and report.fetched is None:
+            problems.append(f"{_count(undated)} only relative dates (“{relative[0].published_raw}”) and no known "
+                            f"fetch time; shown as “date unknown” (set \"fetched\" in {report.file}.meta.json)")
+        else:
+            problems.append(f"{_count(undated)} no usable date; listed last as “date unknown”: {_titles(undated)}")
+    if untitled:
+        problems.append(f"{_count(untitled)} no title; shown under the first words of the text")
+    return replace(report, items=tuple(items), problems=tuple(problems),
+                   title=clean_line(report.title, 200))
+
+
+def _clean_fields(item: RawItem) -> RawItem:
+    return replace(
+        item,
+        title=clean_line(item.title, 300),
+        publisher=clean_line(item.publisher, 120) or "unknown",
+        authors=tuple(dict.fromkeys(a for a in (clean_line(a, 120) for a in item.authors) if a)),
+        categories=tuple(dict.fromkeys(c for c in (clean_line(c, 100) for c in item.categories) if c)),
+    )
+
+
+def _cut_html(fragment: str, limit: int) -> str:
+    """The first ``limit`` characters, not ending inside a tag (lxml closes what is left open)."""
+    cut = fragment[:limit]
+    lt = cut.rfind("<")
+    return cut[:lt] if lt > cut.rfind(">") else cut
+
+
+def _name(item: RawItem) -> str:
+    return clean_line(item.title, 80) or (item.link or item.guid or "untitled item")
+
+
+def _count(items: list) -> str:
+    return f"{len(items)} item has" if len(items) == 1 else f"{len(items)} items have"
+
+
+def _titles(items: list[RawItem], shown: int = 3) -> str:
+    names = [f"“{_name(i)}”" for i in items[:shown]]
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(names) + more
