@@ -7,6 +7,7 @@ import os
 import time
 from dataclasses import dataclass
 
+from digest.archive import rolled_off
 from digest.classify import classify, unify_tag_spellings
 from digest.config import Config
 from digest.model import Site
@@ -36,7 +37,9 @@ class BuildResult:
 
 
 def build_model(config: Config, environ=os.environ) -> Site:
-    reports = read_cache(config.path(config.cache_dir))
+    cache = config.path(config.cache_dir)
+    reports = read_cache(cache)
+    reports += rolled_off(cache, reports)  # stories that left a feed, from fetch's snapshots
     articles = unify_tag_spellings(classify(normalize(reports), config))
     return build_site(articles, reports, config, environ)
 

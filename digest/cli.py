@@ -79,5 +79,51 @@ def newsletter(week: str | None, fmt: str, output: Path | None) -> None:
         click.echo(f"Wrote {output} ({fmt}, {len(text.encode()):,} bytes)", err=True)
 
 
+@main.command()
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.option("--timeout", type=float, default=20.0, show_default=True, help="Seconds allowed per download attempt.")
+@click.option("--retries", type=int, default=3, show_default=True, help="Retries after a timeout, connection error or 5xx.")
+@click.option("--strict", is_flag=True, help="Exit with status 1 if any source failed.")
+def fetch(names: tuple[str, ...], timeout: float, retries: int, strict: bool) -> None:
+    """Refresh content_cache/ from the [[feeds]] in the config (or only NAMEs).
+
+    Conditional GET (a 304 changes nothing), retries with backoff, atomic writes; a failed
+    download keeps the last good copy. Each new download is also kept under
+    content_cache/archive/ so stories that roll off a feed stay on the site.
+
+    Example:  digest fetch && digest build
+    """
+    from digest.fetch import FAILED, UPDATED, Options, fetch_all
+
+    try:
+        config = load_config(Path("."))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not config.feeds:
+        raise click.ClickException("no sources: add [[feeds]] entries (name, url, kind) to digest.toml")
+    tty = sys.stderr.isatty()
+
+    def progress(i, n, source, outcome) -> None:
+        if not tty:  # progress is for people watching; logs get the summary below
+            return
+        line = f"[{i}/{n}] {source.name}: " + ("fetching…" if outcome is None else f"{outcome.status}, {outcome.detail}")
+        click.echo(f"\r\x1b[K{line}", err=True, nl=outcome is not None)
+
+    try:
+        outcomes = fetch_all(config, names, Options(timeout=timeout, retries=max(0, retries)), progress)
+    except KeyError as exc:
+        raise click.ClickException(str(exc.args[0])) from exc
+    for o in outcomes:
+        for warning in o.warnings:
+            click.echo(f"warning: {o.source.name}: {warning}", err=True)
+        if o.status == FAILED:
+            click.echo(f"warning: {o.source.name}: {o.detail} ({o.source.url})", err=True)
+    counts = {s: sum(o.status == s for o in outcomes) for s in (UPDATED, "unchanged", FAILED)}
+    click.echo(f"Fetched {len(outcomes)} source(s): {counts[UPDATED]} updated, {counts['unchanged']} unchanged, "
+               f"{counts[FAILED]} failed", err=True)
+    if strict and counts[FAILED]:
+        sys.exit(1)
+
+
 def _with_slash(url: str | None) -> str | None:
     return url if url is None or url.endswith("/") else url + "/"
