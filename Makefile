@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv build test golden clean
+.PHONY: help venv build test golden clean browser
 
 help: ## List every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -18,11 +18,26 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## Create .venv and install digest with its test tools
 
-build: $(STAMP) ## Build the site from content_cache/ into dist/
-	$(BIN)/digest build
+build: $(STAMP) ## Build the site from content_cache/ into dist/ (BASE_URL=https://… sets the public URL)
+	$(BIN)/digest build $(if $(BASE_URL),--base-url "$(BASE_URL)")
 
-test: $(STAMP) ## Run the whole test suite
+test: $(STAMP) browser ## Run the whole test suite
 	$(BIN)/python -m pytest
+
+CHROMIUM ?= /usr/bin/chromium
+browser: ## Install Debian's Chromium for the browser tests when missing (apt, as root)
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Chromium missing: apt-get install -y chromium"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+	    || echo "*** Could not install Chromium: the browser tests will be SKIPPED ***"; \
+	else \
+	  echo "************************************************************************"; \
+	  echo "* No Chromium at $(CHROMIUM) and no root apt to install it:"; \
+	  echo "* the browser tests (tests/test_browser.py) will be SKIPPED."; \
+	  echo "* Install it with: sudo apt-get install -y chromium"; \
+	  echo "************************************************************************"; \
+	fi
 
 golden: $(STAMP) ## Regenerate the expected site under tests/golden/ after an intended output change
 	$(BIN)/python -m tests.golden

@@ -1,0 +1,216 @@
+"""The site in a real browser: Debian's Chromium driven by Playwright, the seed site served over
+HTTP under a sub-path (/repo/) the way GitHub Pages serves a project site.
+
+Each page must load with no console error and no failed request, pass axe-core with no serious
+or critical violation, fit a 320 px screen without sideways scrolling, and search must find a
+story by a word that only its body contains. The tests save the screenshots shown in the README
+(docs/screenshots/, 390 px and 1280 px wide). One browser for the whole session keeps them fast.
+
+Where Chromium is missing, `make test` installs it (apt, as root) or these tests skip loudly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM = os.environ.get("DIGEST_CHROMIUM", "/usr/bin/chromium")
+SHOTS = ROOT / "docs" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+# A 1×1 transparent GIF served in place of publisher images: tests never touch the network.
+PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
+ARTICLE = "articles/heroines-of-the-second-world-war/index.html"
+WITH_IMAGES = "articles/the-wife-the-short-film-highlighting-domestic-violence-in-kazakhstan/index.html"
+PAGES = {
+    "home": "",
+    "article": ARTICLE,
+    "country": "countries/kazakhstan/index.html",
+    "search": "search/index.html",
+}
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - playwright is a declared test dependency
+    sync_playwright = None
+
+
+def _why_no_browser() -> str | None:
+    if sync_playwright is None:
+        return "playwright is not installed (pip install -e '.[test]')"
+    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+        return f"no Chromium at {CHROMIUM}: run `make browser` (apt-get install -y chromium) to run the browser tests"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    reason = _why_no_browser()
+    if reason:
+        print(f"\n*** BROWSER TESTS SKIPPED: {reason} ***\n")
+        pytest.skip(f"BROWSER TESTS SKIPPED: {reason}")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """One page load with everything that went wrong on the way recorded."""
+
+    def __init__(self, browser, served_site: str, width: int, dark: bool = False):
+        self.origin = urlsplit(served_site).netloc
+        self.context = browser.new_context(viewport={"width": width, "height": 844 if width < 600 else 800},
+                                           color_scheme="dark" if dark else "light", device_scale_factor=1)
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.failed: list[str] = []
+        self.loaded: dict[str, int] = {}
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        self.page.on("response", self._response)
+
+    def _route(self, route):
+        if urlsplit(route.request.url).netloc == self.origin:
+            route.continue_()
+        elif route.request.resource_type == "image":
+            route.fulfill(status=200, content_type="image/gif", body=PIXEL)
+        else:
+            route.fulfill(status=204, body=b"")
+
+    def _response(self, response):
+        if urlsplit(response.url).netloc != self.origin:
+            return
+        if response.status >= 400:
+            self.failed.append(f"{response.url} (HTTP {response.status})")
+        else:
+            try:
+                self.loaded[response.url] = len(response.body())
+            except Exception:  # redirects and aborted bodies have no body to measure
+                pass
+
+    def open(self, url: str):
+        response = self.page.goto(url, wait_until="networkidle")
+        assert response is not None and response.status == 200, url
+        return self.page
+
+    def assert_clean(self):
+        assert not self.errors, f"console errors: {self.errors}"
+        assert not self.failed, f"failed requests: {self.failed}"
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser, served_site):
+    opened = []
+
+    def make(width: int = 1280, dark: bool = False) -> Visit:
+        v = Visit(browser, served_site, width, dark)
+        opened.append(v)
+        return v
+
+    yield make
+    for v in opened:
+        v.close()
+
+
+def _axe_serious(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes'][:3]]}"
+            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_loads_cleanly_is_accessible_and_fits_a_phone(visit, served_site, name):
+    wide = visit(1280)
+    page = wide.open(served_site + PAGES[name])
+    if name == "search":  # the screenshot shows the page in use
+        page.fill("#search-q", "Almaty")
+        page.wait_for_selector("#search-results li")
+    assert _axe_serious(page) == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}-1280.png"))
+    wide.assert_clean()
+
+    phone = visit(390, dark=name == "home")
+    page = phone.open(served_site + PAGES[name] + ("?q=Almaty" if name == "search" else ""))
+    if name == "search":
+        page.wait_for_selector("#search-results li")
+    page.screenshot(path=str(SHOTS / f"{name}-390{'-dark' if name == 'home' else ''}.png"))
+    assert _axe_serious(page) == []  # the dark theme has to pass contrast checks too
+    page.set_viewport_size({"width": 320, "height": 700})  # the narrowest phone we support
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at 320px"
+    phone.assert_clean()
+
+
+def test_search_finds_a_story_by_a_word_only_in_its_body(visit, served_site, seed_build):
+    out, _ = seed_build
+    body = (out / ARTICLE).read_text()
+    assert "Moldagulova" in body and "Moldagulova" not in body.split("<h1")[1].split("</h1>")[0]
+    v = visit(390)
+    page = v.open(served_site + PAGES["search"])
+    page.fill("#search-q", "moldagulova")
+    page.press("#search-q", "Enter")
+    first = page.wait_for_selector("#search-results li a")
+    assert first.inner_text() == "Heroines of the Second World War"
+    assert "Moldagulova" in page.inner_text("#search-results li mark")
+    assert "story matches" in page.inner_text("#search-status")
+    assert page.url.endswith("search/index.html?q=moldagulova")  # a shareable URL
+    first.click()
+    page.wait_for_load_state("networkidle")
+    assert page.url == served_site + ARTICLE  # result links work under the sub-path
+    v.assert_clean()
+    # A phone loads little: the search bundle fetched for this query, uncompressed.
+    search_bytes = sum(n for url, n in v.loaded.items() if "/pagefind/" in url)
+    print(f"\nsearch for one word loaded {search_bytes / 1024:.0f} KiB of Pagefind files")
+    assert 0 < search_bytes < 300 * 1024
+
+
+def test_no_match_says_so(visit, served_site):
+    v = visit(1280)
+    page = v.open(served_site + PAGES["search"] + "?q=zzqxjv")
+    page.wait_for_function("document.getElementById('search-status').textContent.includes('No stories')")
+    assert page.query_selector_all("#search-results li") == []
+    v.assert_clean()
+
+
+def test_images_do_not_shift_the_layout(visit, served_site):
+    """Body images keep their width/height attributes, so the page does not jump as they load."""
+    v = visit(390)
+    page = v.open(served_site + WITH_IMAGES)
+    assert page.eval_on_selector_all(".story-body img", "imgs => imgs.every(i => i.getAttribute('width') && i.getAttribute('height'))")
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_timeout(200)
+    shift = page.evaluate("""() => new Promise(resolve => {
+        let total = 0;
+        new PerformanceObserver(list => { for (const e of list.getEntries()) if (!e.hadRecentInput) total += e.value; })
+          .observe({type: "layout-shift", buffered: true});
+        setTimeout(() => resolve(total), 100);
+    })""")
+    assert shift < 0.05, f"cumulative layout shift {shift:.3f}"
+    v.assert_clean()
+
+
+def test_keyboard_focus_is_visible(visit, served_site):
+    v = visit(1280)
+    page = v.open(served_site)
+    page.keyboard.press("Tab")  # the skip link comes first and shows itself
+    assert page.evaluate("document.activeElement.className") == "skip"
+    style = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert style == "solid"
+    box = page.evaluate("document.activeElement.getBoundingClientRect().left")
+    assert box >= 0  # moved on screen when focused
+    v.assert_clean()
