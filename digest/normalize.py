@@ -52,8 +52,8 @@ def to_article(item: RawItem) -> Article:
         ident = item.guid or link
     elif item.title:
         ident = title_id(item.title)
-    else:  # nothing names it: its text does, so the same untitled item twice is still one
-        ident = f"untitled-{short_hash(item.publisher + '|' + text + '|' + str(item.published))}"
+    else:  # nothing names it: its content does, so the same untitled item twice is still one
+        ident = f"untitled-{short_hash(item.publisher + '|' + item.content_html + '|' + str(item.published), 10)}"
     return Article(
         id=ident,
         slug="",

@@ -255,17 +255,29 @@ def _group_pages(group: Group, views: dict, config: Config, site: Site) -> list[
 
 
 def _source_view(report) -> dict:
-    dated = [i.published for i in report.items if i.published]
+    """One row of /sources/: what the file is, what it gave, and what went wrong with it."""
+    dated = [i for i in report.items if i.published]
+    newest = max(dated, key=lambda i: i.published) if dated else None
+
+    def web(url):  # only http(s) becomes a link; a feed's javascript: "link" stays text
+        return url if isinstance(url, str) and url.lower().startswith(("http://", "https://")) else None
+
     return {
-        "file": report.file, "format": report.format, "title": report.title, "link": report.link,
-        "item_count": len(report.items), "newest": max(dated) if dated else None,
-        "fetched": report.fetched, "problems": list(report.problems),
+        "file": report.file, "format": report.format, "version": getattr(report, "version", "") or report.format,
+        "encoding": getattr(report, "encoding", ""), "title": report.title, "link": web(report.link),
+        "url": web(getattr(report, "url", None)),
+        "item_count": len(report.items), "newest": newest.published if newest else None,
+        "newest_approximate": bool(newest and newest.date_precision != EXACT),
+        "undated": len(report.items) - len(dated),
+        "fetched": report.fetched, "updated": getattr(report, "updated", None),
+        "skipped": report.format == "unknown", "problems": list(report.problems),
         "rates": len(report.rates),
     }
 
 
 def render_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Environment,
-                 asset_version: str) -> dict[str, bytes]:
+                 asset_version: str, jobs: int = 1) -> dict[str, bytes]:
+    """Every page through its template; ``jobs`` > 1 renders big sites in forked workers."""
     out = {}
     common = {
         "site": {"title": config.title, "description": config.description, "language": config.language,

@@ -20,6 +20,7 @@ SLUG_REPLACEMENTS = [
 
 _APOSTROPHES = re.compile("['’‘ʻʼ`]")
 _TAGS = re.compile(r"<[^>]*>")
+_SCRIPTS = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 _SPACE = re.compile(r"\s+")
 
 
@@ -37,6 +38,7 @@ def squash(text: str) -> str:
 def plain(fragment: str) -> str:
     """Plain text of an HTML fragment. Tags become nothing (not spaces) so 'par</b>ade' stays a word;
     block ends get a space first so paragraphs do not run together."""
+    fragment = _SCRIPTS.sub("", fragment)
     fragment = re.sub(r"(?i)</(p|div|h[1-6]|li|figcaption|blockquote|tr)>|<br\s*/?>", " ", fragment)
     return squash(html.unescape(_TAGS.sub("", fragment)))
 
@@ -49,7 +51,7 @@ def clean_line(text: str, limit: int = 300) -> str:
     """A one-line plain-text field (title, author, category) safe for any consumer: no control
     characters, nothing tag-shaped even after the HTML layer decoded it, at most ``limit``
     characters (cut on a word, with an ellipsis). Entities are *not* decoded again."""
-    text = squash(_CONTROL.sub("", _TAG_LIKE.sub("", text)))
+    text = squash(_CONTROL.sub("", _TAG_LIKE.sub("", _SCRIPTS.sub("", text))))
     if len(text) <= limit:
         return text
     cut = text[:limit]

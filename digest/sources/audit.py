@@ -94,6 +94,7 @@ def _clean_fields(item: RawItem) -> RawItem:
     return replace(
         item,
         title=clean_line(item.title, 300),
+        guid=clean_line(item.guid, 500) or None if item.guid else None,
         publisher=clean_line(item.publisher, 120) or "unknown",
         authors=tuple(dict.fromkeys(a for a in (clean_line(a, 120) for a in item.authors) if a)),
         categories=tuple(dict.fromkeys(c for c in (clean_line(c, 100) for c in item.categories) if c)),

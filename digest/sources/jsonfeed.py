@@ -26,7 +26,8 @@ def read(name: str, data: bytes, sidecar: Meta) -> SourceReport:
     problems = [sidecar.problem] if sidecar.problem else []
     if decoded.encoding != "utf-8":
         problems.append(f"JSON Feed must be UTF-8; read as {decoded.encoding}")
-    version = "JSON Feed " + str(doc.get("version")).rstrip("/").rsplit("/", 1)[-1]
+    number = str(doc.get("version")).rstrip("/").rsplit("/", 1)[-1]
+    version = "JSON Feed " + ("1.0" if number == "1" else number)
     feed_authors = _authors(doc)
     home = _http(doc.get("home_page_url")) or sidecar.url
     publisher = squash(str(doc.get("title") or "")) or (urlsplit(home or "").hostname or "unknown")
