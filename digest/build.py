@@ -6,15 +6,17 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from digest.archive import rolled_off
-from digest.classify import classify, unify_tag_spellings
+from digest.classify import unify_tag_spellings
 from digest.config import Config
 from digest.model import Site
 from digest.normalize import normalize
+from digest.parsecache import DEFAULT_DIR, ParseCache, Progress, classify_all, default_jobs, read_sources, to_articles
 from digest.render import render_site
 from digest.site import build_site
-from digest.sources import read_cache
+from digest.sources import read_cache, read_source
 from digest.write import write_site
 
 
@@ -36,18 +38,31 @@ class BuildResult:
                 f"in {self.seconds:.2f} s")
 
 
-def build_model(config: Config, environ=os.environ) -> Site:
+def build_model(config: Config, environ=os.environ, parse_cache: ParseCache | None = None,
+                jobs: int = 1, progress: Progress | None = None) -> Site:
+    """The site model. With a ``parse_cache``, unchanged sources, items and articles are not
+    read, cleaned or classified again; ``jobs`` > 1 spreads that work over processes."""
     cache = config.path(config.cache_dir)
-    reports = read_cache(cache)
+    store = parse_cache or ParseCache(None)
+    reports = read_cache(cache, lambda paths: read_sources(paths, store, jobs, read_source, progress))
     reports += rolled_off(cache, reports)  # stories that left a feed, from fetch's snapshots
-    articles = unify_tag_spellings(classify(normalize(reports), config))
+    articles = normalize(reports, to_articles(reports, store, jobs, progress))
+    articles = unify_tag_spellings(classify_all(articles, config, store, jobs, progress))
     return build_site(articles, reports, config, environ)
 
 
-def build(config: Config, environ=os.environ) -> BuildResult:
+def build(config: Config, environ=os.environ, parse_cache: Path | None = None, jobs: int | None = None,
+          progress: Progress | None = None) -> BuildResult:
+    """Build the site. ``parse_cache`` defaults to ``.digest-cache/`` in the site folder;
+    ``jobs`` to every core; ``progress(stage, done, total)`` is told how far it got."""
     started = time.perf_counter()
-    site = build_model(config, environ)
-    files = render_site(site, config)
+    tell = progress or (lambda stage, done, total: None)
+    store = ParseCache(config.path(parse_cache if parse_cache is not None else DEFAULT_DIR))
+    site = build_model(config, environ, store, jobs or default_jobs(), progress)
+    tell("rendering", 0, 0)
+    files = render_site(site, config, jobs or default_jobs())
+    tell("writing", 0, len(files))
     stats = write_site(files, config.path(config.out_dir))
+    tell("done", 0, 0)
     return BuildResult(site=site, files=len(files), written=stats["written"], unchanged=stats["unchanged"],
                        seconds=time.perf_counter() - started)

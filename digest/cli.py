@@ -29,8 +29,15 @@ def main() -> None:
               help="Where the site is written (replaced atomically).  [default: dist/]")
 @click.option("--base-url", help="Public URL of the site, for feeds, sitemap and canonical links.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 if any source or item was skipped.")
-def build(cache_dir: Path | None, out_dir: Path | None, base_url: str | None, strict: bool) -> None:
+@click.option("--parse-cache", type=click.Path(file_okay=False, path_type=Path),
+              help="Where parsed sources are kept between builds (safe to delete).  [default: .digest-cache/]")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Worker processes.  [default: one per core]")
+def build(cache_dir: Path | None, out_dir: Path | None, base_url: str | None, strict: bool,
+          parse_cache: Path | None, jobs: int | None) -> None:
     """Build the site from the cache.
+
+    Unchanged sources are not parsed again (see --parse-cache); in a terminal a progress
+    line shows each stage, and one summary line ends the build.
 
     Example:  digest build --base-url https://me.github.io/digest/
     """
@@ -39,7 +46,7 @@ def build(cache_dir: Path | None, out_dir: Path | None, base_url: str | None, st
                              base_url=_with_slash(base_url))
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    result = run_build(config)
+    result = run_build(config, parse_cache=parse_cache, jobs=jobs, progress=_progress())
     for problem in result.problems:
         click.echo(f"warning: {problem}", err=True)
     click.echo(f"Built {config.path(config.out_dir)}: {result.summary()}", err=True)
@@ -123,6 +130,19 @@ def fetch(names: tuple[str, ...], timeout: float, retries: int, strict: bool) ->
                f"{counts[FAILED]} failed", err=True)
     if strict and counts[FAILED]:
         sys.exit(1)
+
+
+def _progress():
+    """A one-line stage display on a terminal; nothing when stderr is a file or a pipe."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(stage: str, done: int, total: int) -> None:
+        bar = f" {done:,}/{total:,}" if total else ""
+        click.echo(f"\r\033[K{stage}{bar}", err=True, nl=False)
+        if stage == "done":
+            click.echo("\r\033[K", err=True, nl=False)
+    return show
 
 
 def _with_slash(url: str | None) -> str | None:

@@ -4,10 +4,12 @@ can break the markup (titles and bodies are escaped, never spliced in)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from xml.etree import ElementTree as ET
 
 ATOM = "http://www.w3.org/2005/Atom"
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def atom(*, title: str, feed_url: str, page_url: str, updated: datetime, entries: list[dict]) -> bytes:
@@ -77,7 +79,7 @@ def _sub(parent, tag: str, text: str):
 
 def _xml_safe(text: str) -> str:
     """Drop characters XML 1.0 cannot carry at all (control characters from broken feeds)."""
-    return "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 0x20 and ch not in "\ufffe\uffff")
+    return _NOT_XML.sub("", text)  # one regex pass: a per-character loop was a third of a 10k build
 
 
 def _iso(value: datetime) -> str:

@@ -104,24 +104,23 @@ def merge(first: Article, other: Article) -> Article:
     )
 
 
-def normalize(reports: tuple[SourceReport, ...]) -> list[Article]:
-    """Every item of every report as an article, each story once, in first-seen order."""
+def normalize(reports: tuple[SourceReport, ...], converted=None) -> list[Article]:
+    """Every item of every report as an article, each story once, in first-seen order.
+    ``converted``, when given, is ``to_article`` of every item in order (from the parse cache)."""
     by_key: dict[str, int] = {}
     articles: list[Article | None] = []
-    for report in reports:
-        for item in report.items:
-            article = to_article(item)
-            hits = sorted({by_key[k] for k in dedupe_keys(article) if k in by_key})
-            if hits:
-                index = hits[0]
-                merged = merge(articles[index], article)
-                for extra in hits[1:]:  # this item joined two stories seen separately so far
-                    merged = merge(merged, articles[extra])
-                    articles[extra] = None
-                articles[index] = merged
-            else:
-                index = len(articles)
-                articles.append(article)
-            for k in dedupe_keys(articles[index]) + dedupe_keys(article):
-                by_key[k] = index
+    for article in converted if converted is not None else (to_article(i) for r in reports for i in r.items):
+        hits = sorted({by_key[k] for k in dedupe_keys(article) if k in by_key})
+        if hits:
+            index = hits[0]
+            merged = merge(articles[index], article)
+            for extra in hits[1:]:  # this item joined two stories seen separately so far
+                merged = merge(merged, articles[extra])
+                articles[extra] = None
+            articles[index] = merged
+        else:
+            index = len(articles)
+            articles.append(article)
+        for k in dedupe_keys(articles[index]) + dedupe_keys(article):
+            by_key[k] = index
     return [a for a in articles if a is not None]

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
-from digest import charts, feeds, search, urls
+from digest import charts, feeds, search, urls, workers
 from digest.config import Config
 from digest.model import APPROXIMATE, EXACT, Article, Group, Site
 from digest.newsletter import edition_files
@@ -29,6 +29,7 @@ BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 BUILTIN_STATIC = Path(__file__).resolve().parent.parent / "static"
 SECTIONS = {"country": "countries", "tag": "tags", "author": "authors", "week": "weeks"}
 FEED_ITEMS = 20
+PARALLEL_PAGES = 1000  # below this, forking workers costs more than it saves
 _IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="(https?://[^"]+)"')
 
 
@@ -169,7 +170,8 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
         pages.append(Page(f"{section}/", "groups.html", {
             "kind": kind, "title": title, "blurb": blurb, "chart": chart,
             "groups": [{"name": g.name, "path": group_path(g), "count": len(g.keys),
-                        "label": _week_label(g.name) if kind == "week" else g.name} for g in groups],
+                        "label": _week_label(g.name, short=True) if kind == "week" else g.name,
+                        "year": g.name[:4] if kind == "week" else ""} for g in groups],
         }))
         for group in groups:
             pages.extend(_group_pages(group, views, config, site))
@@ -180,9 +182,9 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
     return pages
 
 
-def _country_chart(site: Site, chart_id: str):
+def _country_chart(site: Site, chart_id: str, width: int = 320):
     return charts.bar_chart([charts.Bar(g.name, len(g.keys)) for g in site.countries],
-                            chart_id=chart_id, title="Stories per country")
+                            chart_id=chart_id, title="Stories per country", width=width)
 
 
 def _news_article(view: dict, config: Config) -> dict:
@@ -226,10 +228,12 @@ def _edition(week: Group, site: Site, views: dict) -> dict:
     return {"label": _week_label(week.name), "path": group_path(week), "count": len(week.keys), "countries": out}
 
 
-def _week_label(name: str) -> str:
+def _week_label(name: str, short: bool = False) -> str:
     year, week = name.split("-W")
     start = datetime.fromisocalendar(int(year), int(week), 1)
     end = datetime.fromisocalendar(int(year), int(week), 7)
+    if short:  # under a year heading
+        return f"Week {int(week)}: {start.day} {start:%b} – {end.day} {end:%b}"
     return f"Week {int(week)}, {year} ({format_date(start, 'short')} – {format_date(end, 'short')})"
 
 
@@ -286,12 +290,22 @@ def render_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Envi
                 ("weeks/", "Weeks"), ("sources/", "Sources"), ("search/", "Search")],
         "asset_version": asset_version,
     }
-    templates: dict[str, jinja2.Template] = {}
-    for page in pages:
-        template = templates.get(page.template) or templates.setdefault(page.template, env.get_template(page.template))
-        link = _linker(page.path, config.base_url)
-        html = template.render(**common, **page.context, page_path=page.path, url=link,
-                               absolute=lambda p: urls.absolute(config.base_url, p))
+    # Compiled once here, before any worker forks, so no process compiles a template again.
+    templates = {name: env.get_template(name) for name in dict.fromkeys(p.template for p in pages)}
+    if len(pages) < PARALLEL_PAGES:
+        jobs = 1
+    for part in workers.map_ranges(_render_range, (pages, templates, common, config.base_url), len(pages), jobs):
+        out.update(part)
+    return out
+
+
+def _render_range(pages: list[Page], templates: dict, common: dict, base_url: str,
+                  start: int, end: int) -> dict[str, bytes]:
+    out = {}
+    absolute = lambda p: urls.absolute(base_url, p)  # noqa: E731 - one per range, not per page
+    for page in pages[start:end]:
+        html = templates[page.template].render(**common, **page.context, page_path=page.path,
+                                               url=_linker(page.path, base_url), absolute=absolute)
         out[urls.page_file(page.path)] = html.encode("utf-8")
     return out
 
@@ -384,13 +398,13 @@ def asset_version(static: dict[str, bytes]) -> str:
     return digest.hexdigest()[:10]
 
 
-def render_site(site: Site, config: Config) -> dict[str, bytes]:
+def render_site(site: Site, config: Config, jobs: int = 1) -> dict[str, bytes]:
     """Every file of the site, in memory: pages, feeds, catalog, sitemap and static assets."""
     env = make_env(config)
     static = static_files(config)
     views = article_views(site)
     pages = build_pages(site, config, views)
-    files = render_pages(pages, site, config, env, asset_version(static))
+    files = render_pages(pages, site, config, env, asset_version(static), jobs)
     files.update(edition_files(site, config, env, views))  # weeks/<w>/newsletter.{md,html,txt}
     files.update(search.index_files({p: data for p, data in files.items() if p.startswith("articles/")},
                                     config.language))

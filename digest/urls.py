@@ -19,10 +19,27 @@ def relative(from_path: str, to_path: str, pretty: bool = False) -> str:
     Directory pages link to their index.html unless ``pretty`` (then to the folder)."""
     target = to_path if pretty else page_file(to_path)
     from_dir = posixpath.dirname(page_file(from_path))
-    rel = posixpath.relpath(target or ".", from_dir or ".")
+    rel = _relpath(target or ".", from_dir or ".")
     if pretty and (to_path.endswith("/") or to_path == ""):
         rel = rel.rstrip("/") + "/" if rel != "." else "./"
     return quote(rel, safe="/#?=&.-_~%")
+
+
+def _relpath(path: str, start: str) -> str:
+    """``posixpath.relpath`` for site paths, without its two ``getcwd`` calls per link (a site
+    has millions of links). Paths that leave the site root take the library's way."""
+    p, s = posixpath.normpath(path), posixpath.normpath(start)
+    if p.startswith(("/", "..")) or s.startswith(("/", "..")):
+        return posixpath.relpath(path, start)
+    p_parts = [x for x in p.split("/") if x and x != "."]
+    s_parts = [x for x in s.split("/") if x and x != "."]
+    i = 0
+    for a, b in zip(p_parts, s_parts):
+        if a != b:
+            break
+        i += 1
+    parts = [".."] * (len(s_parts) - i) + p_parts[i:]
+    return "/".join(parts) if parts else "."
 
 
 def absolute(base_url: str, path: str) -> str:

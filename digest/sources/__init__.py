@@ -105,8 +105,10 @@ def detect(data: bytes) -> str:
     return "skip:not a feed (no RSS, Atom, RDF, JSON Feed or known page scrape found)"
 
 
-def read_cache(cache_dir: Path) -> tuple[SourceReport, ...]:
-    return audit(tuple(read_source(p) for p in cache_files(cache_dir)))
+def read_cache(cache_dir: Path, read_all=None) -> tuple[SourceReport, ...]:
+    """``read_all(paths)``, when given, reads the files instead (the parse cache, in parallel)."""
+    files = cache_files(cache_dir)
+    return audit(tuple(read_all(files) if read_all else (read_source(p) for p in files)))
 
 
 def _control_share(text: str) -> float:

@@ -1,0 +1,228 @@
+"""The parse cache: what reading, cleaning and classifying produced last time, so unchanged
+inputs are never processed twice. It is only a cache: deleting it never changes the output.
+
+One folder (default ``.digest-cache/``) holds pickles under keys that name everything the
+result depends on:
+
+- ``sources/<key>``: a file's ``SourceReport`` as its reader returned it; the key hashes the
+  code version, the file name, its bytes and its metadata sidecar's bytes;
+- ``articles/<key>``: the ``Article`` of each item of one (audited) report; the key hashes the
+  code version and the items themselves;
+- ``classified``: countries, reasons, tags and authors per article, keyed by the code version,
+  the classifying parts of the config and the article.
+
+The code version is ``digest.__version__`` plus a hash of every module of the package, so any
+code change starts from an empty cache. An entry that is missing, truncated, corrupt or from
+another key is simply recomputed (and rewritten). Writes are atomic (temporary file, rename),
+so an interrupted build leaves no half entry behind.
+
+Misses are computed in worker processes over all cores (``jobs``); the parent keeps the order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Sequence
+
+import digest
+from digest.model import Article, SourceReport
+from digest.sources import meta
+
+DEFAULT_DIR = Path(".digest-cache")
+_MAGIC = b"digest-parse-cache 1\n"
+_PACKAGE = Path(digest.__file__).resolve().parent
+
+
+def code_version() -> str:
+    """``__version__`` plus a hash of every module of the package."""
+    h = hashlib.sha256(digest.__version__.encode())
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        h.update(path.relative_to(_PACKAGE).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class Stats:
+    hits: int = 0
+    misses: int = 0
+    corrupt: int = 0
+
+
+@dataclass(frozen=True)
+class ParseCache:
+    """``root=None`` is a cache that stores nothing (every lookup misses)."""
+
+    root: Path | None
+    version: str = field(default_factory=code_version)
+    stats: Stats = field(default_factory=Stats, compare=False)
+
+    def key(self, *parts: bytes | str) -> str:
+        h = hashlib.sha256(self.version.encode())
+        for part in parts:
+            data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
+            h.update(len(data).to_bytes(8, "little"))
+            h.update(data)
+        return h.hexdigest()
+
+    def _path(self, kind: str, key: str) -> Path:
+        return self.root / kind / key[:2] / key
+
+    def load(self, kind: str, key: str):
+        """The stored value, or None when missing, unreadable or not this key's."""
+        if self.root is None:
+            return None
+        path = self._path(kind, key)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        head = _MAGIC + key.encode() + b"\n"
+        try:
+            if not data.startswith(head):
+                raise ValueError("wrong header")
+            return pickle.loads(data[len(head):])
+        except Exception:  # a corrupt entry is recomputed, never trusted
+            self.stats.corrupt += 1
+            path.unlink(missing_ok=True)
+            return None
+
+    def store(self, kind: str, key: str, value) -> None:
+        if self.root is None:
+            return
+        path = self._path(kind, key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(_MAGIC + key.encode() + b"\n")
+                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except OSError:  # a read-only or full disk makes the cache useless, not the build
+            try:
+                os.unlink(tmp)
+            except (OSError, UnboundLocalError):
+                pass
+
+
+def source_key(cache: ParseCache, path: Path) -> str | None:
+    """Key of a cache file from its name and bytes and its sidecar's; None if unreadable."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        sidecar = meta.path_for(path).read_bytes()
+    except OSError:
+        sidecar = b"-"
+    return cache.key("source", path.name, data, sidecar)
+
+
+MIN_PARALLEL = 8  # below this many files a process pool costs more than it saves
+
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def _map(fn: Callable, items: Sequence, jobs: int, progress: Progress | None = None, stage: str = "") -> list:
+    """``[fn(x) for x in items]``, across processes when there is enough work for it."""
+    out = []
+    if jobs <= 1 or len(items) < MIN_PARALLEL:
+        results = map(fn, items)
+        pool = None
+    else:
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(items)))
+        results = pool.map(fn, items, chunksize=max(1, len(items) // (jobs * 8)))
+    try:
+        for result in results:
+            out.append(result)
+            if progress:
+                progress(stage, len(out), len(items))
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+    return out
+
+
+def read_sources(paths: Sequence[Path], cache: ParseCache, jobs: int,
+                 read: Callable[[Path], SourceReport], progress: Progress | None = None) -> tuple[SourceReport, ...]:
+    """``read(p)`` for every path, from the cache where the file has not changed."""
+    keys = [source_key(cache, p) if cache.root else None for p in paths]
+    out: list[SourceReport | None] = [cache.load("sources", k) if k else None for k in keys]
+    missing = [i for i, r in enumerate(out) if not isinstance(r, SourceReport)]
+    cache.stats.hits += len(paths) - len(missing)
+    cache.stats.misses += len(missing)
+    for i, report in zip(missing, _map(read, [paths[i] for i in missing], jobs, progress, "reading sources")):
+        out[i] = report
+        if keys[i]:
+            cache.store("sources", keys[i], report)
+    return tuple(out)
+
+
+def _articles_of(report: SourceReport) -> tuple[Article, ...]:
+    from digest.normalize import to_article
+    return tuple(to_article(item) for item in report.items)
+
+
+def to_articles(reports: Sequence[SourceReport], cache: ParseCache, jobs: int,
+                progress: Progress | None = None) -> list[Article]:
+    """``to_article`` of every item of every report, in order, cached per report."""
+    keys = [cache.key("articles", pickle.dumps(r.items, protocol=pickle.HIGHEST_PROTOCOL)) if cache.root else ""
+            for r in reports]
+    out: list = [cache.load("articles", k) for k in keys]
+    missing = [i for i, a in enumerate(out)
+               if not (isinstance(a, tuple) and len(a) == len(reports[i].items))]
+    for i, articles in zip(missing, _map(_articles_of, [reports[i] for i in missing], jobs, progress, "cleaning bodies")):
+        out[i] = articles
+        cache.store("articles", keys[i], articles)
+    return [a for articles in out for a in articles]
+
+
+_CLASSIFY_FIELDS = ("countries", "country_reasons", "tags", "authors")
+
+
+def _classify_chunk(args) -> list[tuple]:
+    articles, countries, tag_aliases, author_aliases = args
+    from digest.classify import Classifier
+    classifier = Classifier(countries, tag_aliases, author_aliases)
+    return [tuple(getattr(c, f) for f in _CLASSIFY_FIELDS) for c in map(classifier.classify, articles)]
+
+
+def classify_all(articles: list[Article], config, cache: ParseCache, jobs: int,
+                 progress: Progress | None = None) -> list[Article]:
+    """``classify(articles, config)``, with each article's result remembered."""
+    setting = (config.countries, dict(config.tag_aliases), dict(config.author_aliases))
+    fixed = pickle.dumps(setting, protocol=pickle.HIGHEST_PROTOCOL)
+    keys = [cache.key("classify", fixed, pickle.dumps(a, protocol=pickle.HIGHEST_PROTOCOL)) if cache.root else str(i)
+            for i, a in enumerate(articles)]
+    table_key = cache.key("classified-table")
+    table = cache.load("classified", table_key)
+    if not isinstance(table, dict):
+        table = {}
+    results = [table.get(k) for k in keys]
+    missing = [i for i, r in enumerate(results) if r is None]
+    if missing:
+        step = max(1, -(-len(missing) // (jobs * 4)))
+        chunks = [([articles[i] for i in missing[s:s + step]], *setting) for s in range(0, len(missing), step)]
+        flat = [r for chunk in _map(_classify_chunk, chunks, jobs if len(missing) > 500 else 1,
+                                                progress, "classifying") for r in chunk]
+        for i, r in zip(missing, flat):
+            results[i] = r
+    fresh = dict(zip(keys, results))
+    if cache.root and (missing or len(fresh) != len(table)):  # keep only this build's articles: the table never grows stale
+        cache.store("classified", table_key, fresh)
+    return [replace(a, **dict(zip(_CLASSIFY_FIELDS, r))) for a, r in zip(articles, results)]
+

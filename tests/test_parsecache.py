@@ -1,0 +1,167 @@
+"""The parse cache is only a cache: cold, warm, corrupt, stale or missing, the site is the same.
+Also the speed-work helpers it relies on (fast relative links, XML-safe text, workers)."""
+
+import os
+import posixpath
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from digest import parsecache, workers
+from digest.build import build, build_model
+from digest.classify import classify, unify_tag_spellings
+from digest.cli import main
+from digest.feeds import _xml_safe
+from digest.normalize import normalize
+from digest.parsecache import ParseCache
+from digest.site import build_site
+from digest.sources import read_cache
+from digest.urls import _relpath
+from tests.conftest import SEEDS, make_site
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _plain_model(config):
+    """The pipeline without any cache or worker: the reference."""
+    reports = read_cache(config.path(config.cache_dir))
+    articles = unify_tag_spellings(classify(normalize(reports), config))
+    return build_site(articles, reports, config, {})
+
+
+@pytest.fixture
+def parallel(monkeypatch):
+    """Make even the five seed files go through the process pool."""
+    monkeypatch.setattr(parsecache, "MIN_PARALLEL", 1)
+
+
+def test_cold_warm_and_parallel_models_equal_the_plain_pipeline(tmp_path, seed_config, parallel):
+    reference = _plain_model(seed_config)
+    cache = ParseCache(tmp_path / "pc")
+    cold = build_model(seed_config, {}, cache, jobs=2)
+    assert cache.stats.misses == 5 and cache.stats.hits == 0
+    warm_cache = ParseCache(tmp_path / "pc")
+    warm = build_model(seed_config, {}, warm_cache, jobs=2)
+    assert warm_cache.stats.hits == 5 and warm_cache.stats.misses == 0
+    assert cold == reference
+    assert warm == reference
+
+
+def test_corrupt_and_truncated_entries_are_recomputed(tmp_path, seed_config):
+    root = tmp_path / "pc"
+    reference = build_model(seed_config, {}, ParseCache(root), jobs=1)
+    entries = [p for p in root.rglob("*") if p.is_file()]
+    assert len(entries) >= 5 + 5 + 1  # sources, articles per source, the classification table
+    for i, path in enumerate(entries):
+        data = path.read_bytes()
+        path.write_bytes(b"garbage" if i % 3 == 0 else data[: len(data) // 2] if i % 3 == 1 else data[:-1] + b"x")
+    cache = ParseCache(root)
+    assert build_model(seed_config, {}, cache, jobs=1) == reference
+    assert cache.stats.corrupt >= len(entries) // 2
+    assert ParseCache(root).load("sources", "0" * 64) is None
+
+
+def test_entry_under_another_key_is_not_trusted(tmp_path):
+    cache = ParseCache(tmp_path)
+    cache.store("sources", "a" * 64, "value for a")
+    (tmp_path / "sources" / "bb").mkdir(parents=True)
+    os.replace(tmp_path / "sources" / "aa" / ("a" * 64), tmp_path / "sources" / "bb" / ("b" * 64))
+    assert cache.load("sources", "b" * 64) is None
+
+
+def test_key_covers_code_version_bytes_name_and_sidecar(tmp_path):
+    feed = tmp_path / "a.xml"
+    feed.write_bytes(b"<rss/>")
+    cache = ParseCache(tmp_path / "pc", version="v1")
+    first = parsecache.source_key(cache, feed)
+    assert parsecache.source_key(ParseCache(tmp_path / "pc", version="v2"), feed) != first
+    feed.write_bytes(b"<rss />")
+    second = parsecache.source_key(cache, feed)
+    assert second != first
+    (tmp_path / "a.xml.meta.json").write_text('{"fetched": "2026-06-01T00:00:00+00:00"}')
+    assert parsecache.source_key(cache, feed) != second
+    other = tmp_path / "b.xml"
+    other.write_bytes(b"<rss />")
+    assert parsecache.source_key(cache, other) != second
+    assert parsecache.code_version() == parsecache.code_version()
+
+
+def test_changed_source_is_read_again(tmp_path):
+    rss = ("<?xml version='1.0'?><rss version='2.0'><channel><title>T</title><link>https://e.org/</link>"
+           "<item><title>{t}</title><link>https://e.org/{s}/</link><pubDate>Mon, 01 Jun 2026 10:00:00 +0000</pubDate>"
+           "<description>In Bishkek, Kyrgyzstan.</description></item></channel></rss>")
+    site = make_site(tmp_path, {"f.xml": rss.format(t="Bishkek school", s="a")})
+    from digest.config import load_config
+    config = load_config(site)
+    first = build_model(config, {}, ParseCache(site / ".pc"), 1)
+    (site / "content_cache" / "f.xml").write_text(rss.format(t="Osh market", s="b"))
+    again = build_model(config, {}, ParseCache(site / ".pc"), 1)
+    assert [a.title for a in first.articles.values()] == ["Bishkek school"]
+    assert [a.title for a in again.articles.values()] == ["Osh market"]
+
+
+def test_deleting_the_cache_never_changes_the_site(tmp_path, seed_config):
+    out_a, out_b = tmp_path / "a", tmp_path / "b"
+    pc = tmp_path / "pc"
+    build(replace(seed_config, out_dir=out_a), environ={}, parse_cache=pc)
+    build(replace(seed_config, out_dir=out_a), environ={}, parse_cache=pc)  # warm
+    assert any(pc.rglob("*"))
+    import shutil
+    shutil.rmtree(pc)
+    build(replace(seed_config, out_dir=out_b), environ={}, parse_cache=pc)
+    assert _tree(out_a) == _tree(out_b)
+
+
+def test_unwritable_cache_does_not_break_the_build(tmp_path, seed_config):
+    blocker = tmp_path / "pc"
+    blocker.write_text("a file where the cache folder should be")
+    result = build(replace(seed_config, out_dir=tmp_path / "dist"), environ={}, parse_cache=blocker)
+    assert len(result.site.order) > 0
+
+
+def test_cli_parse_cache_option_and_quiet_progress_off_a_terminal(tmp_path):
+    site = make_site(tmp_path, {p.name: p.read_bytes() for p in SEEDS.iterdir() if p.is_file()})
+    runner = CliRunner()
+    cwd = os.getcwd()
+    os.chdir(site)
+    try:
+        result = runner.invoke(main, ["build", "--parse-cache", "pc", "--jobs", "2"], env={"SOURCE_DATE_EPOCH": None})
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    assert list((site / "pc" / "sources").rglob("*")), "the cache went where --parse-cache said"
+    assert not (site / ".digest-cache").exists()
+    assert "\r" not in result.output and "\033[" not in result.output  # no progress display off a terminal
+    summary = [line for line in result.output.splitlines() if line.startswith("Built ")]
+    assert len(summary) == 1 and "stories" in summary[0] and " s" in summary[0]
+
+
+paths = st.lists(st.sampled_from(["a", "b", "tags", "x y", "é", "index.html", "page", "2"]), max_size=4)
+
+
+@given(paths, paths)
+def test_fast_relpath_equals_posixpath(a, b):
+    src, dst = "/".join(a) or ".", "/".join(b) or "."
+    assert _relpath(dst, src) == posixpath.relpath(dst, src)
+
+
+@given(st.text())
+def test_xml_safe_keeps_exactly_what_xml_can_carry(text):
+    expected = "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 0x20 and ch not in "\ufffe\uffff")
+    assert _xml_safe(text) == expected
+
+
+def _squares(offset, start, end):
+    return [offset + i * i for i in range(start, end)]
+
+
+def test_workers_keep_order_across_processes():
+    parts = workers.map_ranges(_squares, (1,), 103, jobs=2)
+    assert [x for part in parts for x in part] == [1 + i * i for i in range(103)]
+    assert workers.map_ranges(_squares, (0,), 5, jobs=1) == [[0, 1, 4, 9, 16]]
