@@ -78,8 +78,8 @@ def to_article(item: RawItem) -> Article:
 def dedupe_keys(article: Article) -> list[str]:
     keys = [f"id:{article.id}"]
     link = canonical_url(article.source_url)
-    if link:
-        keys.append(f"url:{link}")
+    if link:  # http:// and https:// spellings of one page are one story
+        keys.append(f"url:{link.split('://', 1)[1]}")
     if article.id.startswith("untitled-"):
         return keys  # its title was made from its text; only the text (in the id) can match it
     day = article.published.date().isoformat() if article.published and article.date_precision == "exact" else "-"

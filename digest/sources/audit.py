@@ -23,6 +23,7 @@ GRACE = timedelta(days=1)
 OUTLIER_GAP = timedelta(days=366)
 MAX_BODY_CHARS = 1_000_000  # a real article is 5-100 KB; more is a broken or hostile feed
 _RELATIVE = re.compile(r"\bago$", re.I)
+_BLOCK_END = re.compile(r"</(?:p|div|li|ul|ol|blockquote|figure|table|pre|section|h[1-6])\s*>", re.I)
 
 
 def audit(reports: tuple[SourceReport, ...]) -> tuple[SourceReport, ...]:
@@ -102,8 +103,12 @@ def _clean_fields(item: RawItem) -> RawItem:
 
 
 def _cut_html(fragment: str, limit: int) -> str:
-    """The first ``limit`` characters, not ending inside a tag (lxml closes what is left open)."""
+    """At most ``limit`` characters, ending after a whole block when there is one (else not
+    inside a tag; lxml closes what is left open)."""
     cut = fragment[:limit]
+    blocks = list(_BLOCK_END.finditer(cut))
+    if blocks and blocks[-1].end() > limit // 2:
+        return cut[: blocks[-1].end()]
     lt = cut.rfind("<")
     return cut[:lt] if lt > cut.rfind(">") else cut
 
