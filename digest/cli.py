@@ -132,6 +132,25 @@ def fetch(names: tuple[str, ...], timeout: float, retries: int, strict: bool) ->
         sys.exit(1)
 
 
+@main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 (0 picks a free one).")
+def serve(port: int) -> None:
+    """Preview the site: build, serve on 127.0.0.1, rebuild and reload tabs on every change.
+
+    Watches content_cache/, templates/, static/, newsletter/ and the config. A broken
+    template or config shows its error in the browser; the next good save recovers.
+
+    Example:  digest serve --port 8001
+    """
+    from digest.serve import main_log, serve as run_serve
+
+    try:
+        run_serve(Path("."), port=port, log=main_log)
+    except OSError as exc:
+        raise click.ClickException(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}") from exc
+
+
 def _progress():
     """A one-line stage display on a terminal; nothing when stderr is a file or a pipe."""
     if not sys.stderr.isatty():
