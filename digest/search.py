@@ -30,7 +30,11 @@ class SearchIndexError(RuntimeError):
 def index_files(pages: dict[str, bytes], language: str = "en") -> dict[str, bytes]:
     """Site path → bytes of the Pagefind bundle for the given HTML pages (site path → bytes).
 
-    Pages opt in with ``data-pagefind-body``; pages without it are not indexed."""
+    Pages opt in with ``data-pagefind-body``; pages without it are not indexed. With no such
+    page (an empty cache) there is nothing to search and no bundle."""
+    pages = {path: data for path, data in pages.items() if b"data-pagefind-body" in data}
+    if not pages:
+        return {}
     exe = _executable()
     with tempfile.TemporaryDirectory(prefix="digest-search-") as tmp:
         site, out = Path(tmp, "site"), Path(tmp, "out")

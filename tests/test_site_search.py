@@ -53,3 +53,14 @@ def test_search_page_loads_the_bundle_relative_to_itself(seed_build):
     assert 'data-bundle="../pagefind/pagefind.js"' in html
     assert '<script type="module" src="../static/search.js' in html
     assert "<noscript>" in html  # says what to do without JavaScript
+
+
+def test_an_empty_cache_builds_a_search_page_without_a_bundle(tmp_path):
+    from digest.config import load_config
+    from tests.conftest import make_site
+
+    site = make_site(tmp_path, {})
+    build(load_config(site), environ={})
+    assert not (site / "dist" / "pagefind").exists()
+    html = (site / "dist" / "search" / "index.html").read_text()
+    assert "no stories to search yet" in html and "search.js" not in html
