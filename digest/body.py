@@ -44,7 +44,7 @@ BOILERPLATE_TEXT = re.compile(
     r"|This post .+ appeared first on .+"
     r"|L[’']article .+ est apparu en premier sur .+"
     r"|Der Beitrag .+ erschien zuerst auf .+"
-    r"|(Запись|Сообщение|Статья) .+ (впервые )?появил\w* (сначала|впервые) на .+"
+    r"|(Запись|Сообщение|Статья) .+ (впервые |сначала )?появил\w* (сначала |впервые )?на .+"
     r"|Faites un don\b.*"
     r"|Novastan est le seul média\b.*"
     r"|Want more Central Asia in your inbox\?.*"

@@ -48,3 +48,27 @@ def test_words_split_by_inline_markup_stay_whole():
     from digest.text import plain
 
     assert plain("<p>military par</strong>ade and 157<sup>th</sup></p>") == "military parade and 157th"
+
+
+def test_shortcodes_become_figures_or_go_but_brackets_in_prose_stay():
+    html = clean_body('<p>He said [sic] and cited [1].</p>[caption id="a" width="300"]<img src="https://e.org/i.jpg" '
+                      'alt="A"> The caption[/caption][gallery ids="1,2"][embed]https://youtu.be/xyz[/embed]')
+    assert "[sic]" in html and "[1]" in html and "[gallery" not in html and "[embed" not in html
+    assert "<figcaption>The caption</figcaption>" in html and 'href="https://youtu.be/xyz"' in html
+
+
+def test_publisher_footers_in_several_languages_removed():
+    for footer in ("The post <a href='https://e.org/x'>X</a> appeared first on <a href='https://e.org'>E</a>.",
+                   "L’article <a href='https://e.org/x'>X</a> est apparu en premier sur <a href='https://e.org'>E</a>.",
+                   "Der Beitrag <a href='https://e.org/x'>X</a> erschien zuerst auf <a href='https://e.org'>E</a>.",
+                   "Запись <a href='https://e.org/x'>X</a> впервые появилась на <a href='https://e.org'>E</a>.",
+                   "Support independent journalism: donate today.", "Subscribe to our weekly newsletter here."):
+        assert clean_body(f"<p>Body text.</p><p>{footer}</p>") == "<p>Body text.</p>", footer
+
+
+def test_relative_urls_need_a_base_and_pixels_go():
+    html = clean_body('<p><a href="/about">about</a> <img src="/i.png" alt="i"> '
+                      '<img src="https://feeds.feedburner.com/~r/x/~4/abc" width="1" height="1"></p>')
+    assert "<a" not in html and "<img" not in html and "about" in html
+    based = clean_body('<p><a href="/about">about</a> <img src="/i.png" alt="i"></p>', base_url="https://e.org/a/b")
+    assert 'href="https://e.org/about"' in based and 'src="https://e.org/i.png"' in based
