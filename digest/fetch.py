@@ -96,7 +96,7 @@ def fetch_all(config: Config, names: tuple[str, ...] = (), options: Options | No
 def fetch_one(source: FeedSource, cache_dir: Path, options: Options,
               clock: Callable[[], datetime], sleep: Callable[[float], None]) -> Outcome:
     target = cache_dir / source.name
-    if "/" in source.name or "\\" in source.name or source.name.startswith(".") or not source.name:
+    if "/" in source.name or "\\" in source.name or source.name.startswith(".") or source.name in ("", archive.FOLDER):
         return Outcome(source, FAILED, f"unusable cache file name {source.name!r}")
     if source.kind not in ACCEPT:
         return Outcome(source, FAILED, f"unknown kind {source.kind!r} (expected feed or page)")

@@ -237,3 +237,54 @@ def test_readme_excerpts_are_real_output_from_the_seeds(seed):
         assert len(lines) >= 5, fmt
         for line in lines:
             assert line in output, f"README {fmt} sample drifted: {line[:80]!r}"
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's Chromium")
+def test_copy_buttons_put_each_format_on_the_clipboard(seed_build):
+    """In a real browser: with JavaScript the buttons copy the file; without it they stay
+    hidden and the download links remain."""
+    import functools
+    import http.server
+    import threading
+
+    from tests.test_serve import CHROMIUM, CHROMIUM_ARGS, in_own_thread
+
+    out, _ = seed_build
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/weeks/2026-w25/"
+
+    def drive() -> None:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                context = browser.new_context()
+                context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.split("/weeks")[0])
+                page = context.new_page()
+                page.goto(url)
+                for label, ext in (("Copy text", "txt"), ("Copy Markdown", "md")):
+                    page.get_by_role("button", name=label).click()
+                    page.wait_for_function("document.querySelector('.newsletter-copy [role=status]').textContent"
+                                           ".includes('copied')", timeout=10000)
+                    copied = page.evaluate("navigator.clipboard.readText()")
+                    assert copied == (out / "weeks" / "2026-w25" / f"newsletter.{ext}").read_text(encoding="utf-8")
+                    page.evaluate("document.querySelector('.newsletter-copy [role=status]').textContent = ''")
+                page.get_by_role("button", name="Copy HTML").click()
+                page.wait_for_function("document.querySelector('.newsletter-copy [role=status]').textContent"
+                                       ".includes('HTML copied')", timeout=10000)
+                no_js = browser.new_context(java_script_enabled=False).new_page()
+                no_js.goto(url)
+                assert not no_js.get_by_role("button", name="Copy text").is_visible()
+                assert no_js.get_by_role("link", name="Plain text").get_attribute("href") == "newsletter.txt"
+            finally:
+                browser.close()
+
+    try:
+        in_own_thread(drive)
+    finally:
+        server.shutdown()
+        server.server_close()
