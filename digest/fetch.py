@@ -71,7 +71,7 @@ def user_agent(config: Config) -> str:
 
 def fetch_all(config: Config, names: tuple[str, ...] = (), options: Options | None = None,
               progress: Callable[[int, int, FeedSource, Outcome | None], None] | None = None,
-              clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+              clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc).replace(microsecond=0),
               sleep: Callable[[float], None] = time.sleep) -> list[Outcome]:
     """Fetch every configured source (or only ``names``), one after the other."""
     options = options or Options()
