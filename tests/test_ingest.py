@@ -77,6 +77,16 @@ def test_legacy_guess_tells_cyrillic_from_western():
     assert charset.guess_legacy("Les médias français à Almaty, été".encode("cp1252")) == "windows-1252"
     wrong = charset.decode('<?xml version="1.0" encoding="utf-8"?><a>Привет мир</a>'.encode("cp1251"))
     assert "Привет мир" in wrong.text and "declares utf-8" in wrong.note
+    stale = charset.decode('<?xml version="1.0" encoding="windows-1251"?><a>Привет мир</a>'.encode("utf-8"))
+    assert "Привет мир" in stale.text and stale.note == "declares windows-1251 but is UTF-8"
+
+
+def test_mislabelled_feed_is_read_and_reported(tmp_path):
+    data = (INGEST / "cp1251-declared.xml").read_bytes().decode("cp1251").encode("utf-8")
+    (tmp_path / "f.xml").write_bytes(data)  # still says windows-1251
+    report = read_source(tmp_path / "f.xml")
+    assert report.items[0].title == "Новости Казахстана: Астана строит метро"
+    assert report.problems == ("declares windows-1251 but is UTF-8; read as utf-8",)
 
 
 def test_cyrillic_story_is_filed_and_slugged(tmp_path):

@@ -44,6 +44,10 @@ def decode(data: bytes) -> Decoded:
         name = _codec_name(declared)
         if name is None:
             note = f"declares an unknown encoding {declared!r}"
+        elif not name.startswith("utf") and not data.isascii() and _is_utf8(data):
+            # A single-byte declaration over bytes that are valid multi-byte UTF-8: a CMS
+            # template kept its old header. Chance UTF-8 sequences in legacy text are rare.
+            return Decoded(data.decode("utf-8"), "utf-8", "detected", f"declares {declared} but is UTF-8")
         else:
             try:
                 return Decoded(data.decode(name), _display(name), "declared")
@@ -115,3 +119,11 @@ def _codec_name(declared: str) -> str | None:
 def _display(codec: str) -> str:
     return {"cp1251": "windows-1251", "cp1252": "windows-1252", "utf-8": "utf-8", "koi8-r": "koi8-r",
             "latin-1": "iso-8859-1", "iso8859-1": "iso-8859-1", "iso8859-5": "iso-8859-5"}.get(codec, codec)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
