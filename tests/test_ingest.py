@@ -307,3 +307,14 @@ def test_no_bytes_crash_a_reader(data):
         report = audit((read_source(path),))[0]
     assert report.items or report.problems or report.format != "unknown"
     normalize((report,))
+
+
+def test_rss_relative_urls_resolve_against_the_item_page(tmp_path):
+    item = ('<item><title>Relative</title><link>https://e.example.org/2026/05/story/</link>'
+            '<pubDate>Fri, 01 May 2026 08:00:00 +0000</pubDate>'
+            '<description><![CDATA[<p>Text <a href="../other/">other</a> <img src="photo.jpg" alt="p"></p>]]>'
+            '</description></item>')
+    (tmp_path / "f.xml").write_text(_rss("E", item))
+    [article] = normalize((read_source(tmp_path / "f.xml"),))
+    assert 'href="https://e.example.org/2026/05/other/"' in article.body_html
+    assert 'src="https://e.example.org/2026/05/story/photo.jpg"' in article.body_html

@@ -106,7 +106,8 @@ def _item(source: str, entry, feed, channel_link: str | None) -> RawItem | None:
     categories = tuple(c for c in categories if c)
     body = content or summary
     detail = (entry.get("content") or [None])[0] or entry.get("summary_detail") or {}
-    base = _http(detail.get("base")) or _http(entry.get("title_detail", {}).get("base")) or channel_link
+    # xml:base when the feed gives one, else the item's own page (where its HTML was written)
+    base = _http(detail.get("base")) or _http(entry.get("title_detail", {}).get("base")) or link or channel_link
     if published:
         note = ""
     elif raw:
