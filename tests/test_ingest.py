@@ -318,3 +318,14 @@ def test_rss_relative_urls_resolve_against_the_item_page(tmp_path):
     [article] = normalize((read_source(tmp_path / "f.xml"),))
     assert 'href="https://e.example.org/2026/05/other/"' in article.body_html
     assert 'src="https://e.example.org/2026/05/story/photo.jpg"' in article.body_html
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://e.org/</loc>'
+     b'</url></urlset>', "XML with root <urlset>, not RSS, Atom or RDF; skipped"),
+    (b'<?xml version="1.0"?><opml version="2.0"><body><outline xmlUrl="https://e.org/feed"/></body></opml>',
+     "XML with root <opml>, not RSS, Atom or RDF; skipped"),
+])
+def test_other_xml_is_named_and_skipped(tmp_path, data, reason):
+    (tmp_path / "feed.xml").write_bytes(data)
+    assert read_source(tmp_path / "feed.xml").problems == (reason,)

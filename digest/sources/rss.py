@@ -29,6 +29,7 @@ VERSIONS = {
 }
 # WordPress (Yoast) ends every item with "The post X appeared first on SITE."; SITE is the publisher.
 _APPEARED = re.compile(r"appeared first on\s*<a[^>]*>([^<]+)</a>", re.I)
+_ROOT = re.compile(r"<(?![?!])([A-Za-z_][\w:.-]*)")
 _ITEM_END = re.compile(rb"</(?:[A-Za-z][\w.-]*:)?(?:item|entry)\s*>")
 
 
@@ -40,8 +41,10 @@ def read(name: str, data: bytes, sidecar: Meta) -> SourceReport:
     problems: list[str] = [p for p in (sidecar.problem, decoded.note and f"{decoded.note}; read as {decoded.encoding}") if p]
     if not version and not parsed.entries:
         reason = parsed.get("bozo_exception")
+        root = _ROOT.search(xml.decode("utf-8", errors="replace"))
+        what = f"XML with root <{root.group(1)}>, not RSS, Atom or RDF" if root else "not a feed"
         why = f" ({_short(reason)})" if reason else ""
-        return SourceReport(file=name, format="unknown", problems=(f"not a feed{why}",) + tuple(problems),
+        return SourceReport(file=name, format="unknown", problems=(f"{what}{why}",) + tuple(problems),
                             fetched=sidecar.fetched, encoding=decoded.label)
     entries = list(parsed.entries)
     if parsed.bozo and not isinstance(parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride):
