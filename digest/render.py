@@ -124,6 +124,7 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
     edition = _edition(latest_week, site, views) if latest_week else None
     in_edition = set(latest_week.keys) if latest_week else set()
     week_counts = {g.name: len(g.keys) for g in site.weeks}
+    siblings = _week_siblings(site.weeks)
     pages.append(Page("", "index.html", {
         "edition": edition,
         "latest": [views[k] for k in site.order if k not in in_edition][:12],
@@ -174,7 +175,7 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
                         "year": g.name[:4] if kind == "week" else ""} for g in groups],
         }))
         for group in groups:
-            pages.extend(_group_pages(group, views, config, site))
+            pages.extend(_group_pages(group, views, config, site, siblings.get(group.name) if kind == "week" else None))
 
     pages.append(Page("sources/", "sources.html", {"sources": [_source_view(r) for r in site.sources]}))
     pages.append(Page("search/", "search.html", {"total": len(site.order)}))
@@ -237,7 +238,15 @@ def _week_label(name: str, short: bool = False) -> str:
     return f"Week {int(week)}, {year} ({format_date(start, 'short')} – {format_date(end, 'short')})"
 
 
-def _group_pages(group: Group, views: dict, config: Config, site: Site) -> list[Page]:
+def _week_siblings(weeks: tuple[Group, ...]) -> dict[str, dict]:
+    """Each week's newer and older neighbours (weeks are newest first), for the archive."""
+    link = lambda g: {"path": group_path(g), "label": f"Week {int(g.name[6:])}, {g.name[:4]}"}
+    return {g.name: {"newer": link(weeks[i - 1]) if i > 0 else None,
+                     "older": link(weeks[i + 1]) if i + 1 < len(weeks) else None}
+            for i, g in enumerate(weeks)}
+
+
+def _group_pages(group: Group, views: dict, config: Config, site: Site, siblings: dict | None = None) -> list[Page]:
     base = group_path(group)
     per_page = max(1, config.per_page)
     total = max(1, math.ceil(len(group.keys) / per_page))
@@ -254,6 +263,7 @@ def _group_pages(group: Group, views: dict, config: Config, site: Site) -> list[
             "prev": urls.paginated(base, number - 1) if number > 1 else None,
             "next": urls.paginated(base, number + 1) if number < total else None,
             "feed": f"{base}feed.xml", "feed_json": f"{base}feed.json",
+            "siblings": siblings,
         }))
     return pages
 

@@ -216,3 +216,14 @@ def test_keyboard_focus_is_visible(visit, served_site):
     box = page.evaluate("document.activeElement.getBoundingClientRect().left")
     assert box >= 0  # moved on screen when focused
     v.assert_clean()
+
+
+def test_every_kind_of_page_fits_a_320px_screen(visit, served_site):
+    """No sideways scrolling on the narrowest phone, on every kind of page, in one tab."""
+    v = visit(320)
+    for path in ("weeks/index.html", "weeks/2026-w25/index.html", "tags/index.html", "authors/index.html",
+                 "sources/index.html", "countries/index.html", WITH_IMAGES, "authors/mathieu-lemoine/index.html"):
+        page = v.open(served_site + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 320px"
+    v.assert_clean()
