@@ -46,7 +46,10 @@ def build(cache_dir: Path | None, out_dir: Path | None, base_url: str | None, st
                              base_url=_with_slash(base_url))
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    result = run_build(config, parse_cache=parse_cache, jobs=jobs, progress=_progress())
+    try:
+        result = run_build(config, parse_cache=parse_cache, jobs=jobs, progress=_progress())
+    except ConfigError as exc:  # e.g. a broken newsletter/<yyyy>-w<ww>.toml: one line, not a traceback
+        raise click.ClickException(str(exc)) from exc
     for problem in result.problems:
         click.echo(f"warning: {problem}", err=True)
     click.echo(f"Built {config.path(config.out_dir)}: {result.summary()}", err=True)

@@ -288,3 +288,15 @@ def test_copy_buttons_put_each_format_on_the_clipboard(seed_build):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_broken_editor_file_fails_the_build_with_one_line_and_keeps_the_site(tmp_path, monkeypatch):
+    monkeypatch.chdir(_cli_site(tmp_path))
+    assert CliRunner().invoke(main, ["build"]).exit_code == 0
+    before = (tmp_path / "dist" / "weeks" / "2026-w25" / "newsletter.md").read_bytes()
+    (tmp_path / "newsletter" / "2026-w25.toml").write_text('top = ["not-this-week"]\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 1
+    assert "2026-w25.toml: top story 'not-this-week' is not in week 2026-W25" in result.output
+    assert "Traceback" not in result.output
+    assert (tmp_path / "dist" / "weeks" / "2026-w25" / "newsletter.md").read_bytes() == before
