@@ -171,8 +171,8 @@ def test_search_finds_a_story_by_a_word_only_in_its_body(visit, served_site, see
     assert "Moldagulova" in page.inner_text("#search-results li mark")
     assert "story matches" in page.inner_text("#search-status")
     assert page.url.endswith("search/index.html?q=moldagulova")  # a shareable URL
-    first.click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation(wait_until="networkidle"):
+        first.click()
     assert page.url == served_site + ARTICLE  # result links work under the sub-path
     v.assert_clean()
     # A phone loads little: the search bundle fetched for this query, uncompressed.
