@@ -31,7 +31,7 @@ def _fetch(url):
         with urlopen(url, timeout=10) as response:
             return response.status, response.headers.get_content_type(), response.read()
     except HTTPError as exc:
-        return exc.code, "", b""
+        return exc.code, exc.headers.get_content_type(), exc.read()
 
 
 def crawl(start: str):
@@ -93,3 +93,36 @@ def test_server_answers_like_github_pages(served_site):
     assert code == 404
     assert _fetch(served_site + "countries/")[0] == 200
     assert _fetch(served_site.replace(SUB_PATH, "/") + "index.html")[0] == 404
+
+
+def test_the_404_page_works_at_any_depth_under_the_sub_path(tmp_path, seed_config):
+    """GitHub Pages answers every missing URL with 404.html, at whatever depth was asked for,
+    so its links are absolute paths from base_url: they must all resolve under /repo/."""
+    import functools
+    import http.server
+    import threading
+    from dataclasses import replace
+
+    from digest.build import build
+    from tests.conftest import _PagesHandler
+
+    out = tmp_path / "dist"
+    build(replace(seed_config, out_dir=out, base_url="https://user.github.io/repo/"), environ={})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_PagesHandler, directory=str(out)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        root = f"http://127.0.0.1:{server.server_address[1]}{SUB_PATH}"
+        for missing in ("nope", "articles/gone/", "a/b/c/d/e.html"):
+            code, _, body = _fetch(root + missing)
+            assert code == 404 and b"Page not found" in body
+            page = _Page()
+            page.feed(body.decode("utf-8"))
+            for link in page.links:
+                if link.startswith("#"):
+                    continue  # an anchor in the 404 page itself
+                target = urljoin(root + missing, link)
+                if urlsplit(target).netloc == urlsplit(root).netloc:
+                    assert _fetch(urldefrag(target)[0])[0] == 200, (missing, link)
+    finally:
+        server.shutdown()
+        server.server_close()
