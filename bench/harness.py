@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ class Options:
     pelican: Path | None = None
     hugo: Path | None = None
     python: str = sys.executable
+    source: Path | None = None  # a snapshot of digest to time (``--ref``); None: the working tree
 
 
 @dataclass
@@ -123,16 +125,31 @@ def _count(out: Path) -> tuple[int, int]:
     return pages, files
 
 
-def _env() -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("SOURCE_DATE_EPOCH",)}
-    env["PYTHONDONTWRITEBYTECODE"] = "0"
+def _env(source: Path | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("SOURCE_DATE_EPOCH", "PYTHONPATH")}
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
     return env
+
+
+def snapshot(ref: str, work: Path) -> Path:
+    """``digest/``, ``templates/`` and ``static/`` as committed at ``ref``, so other people's
+    unsaved edits in the working tree do not end up in the numbers."""
+    sha = subprocess.run(["git", "rev-parse", "--short", ref], cwd=REPO, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    dest = work / f"src-{sha}"
+    if not (dest / "digest" / "__init__.py").is_file():
+        dest.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", sha, "digest", "templates", "static"], cwd=REPO,
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
 
 
 def bench_digest(c: Corpus, opts: Options, runs: int, log=print) -> list[Result]:
     results = {s: Result(c.size, f"digest: {s}") for s in SCENARIOS}
     cmd = [opts.python, "-m", "digest", "build", "--parse-cache", ".digest-cache"]
-    builtin_base = (REPO / "templates" / "base.html").read_text(encoding="utf-8")
+    builtin_base = ((opts.source or REPO) / "templates" / "base.html").read_text(encoding="utf-8")
     for i in range(runs):
         _reset(c)
         shutil.rmtree(c.site / "dist", ignore_errors=True)
@@ -144,7 +161,7 @@ def bench_digest(c: Corpus, opts: Options, runs: int, log=print) -> list[Result]
                 (c.site / "templates").mkdir(exist_ok=True)
                 (c.site / "templates" / "base.html").write_text(
                     builtin_base + f"<!-- bench: template changed, run {i + 1} -->\n", encoding="utf-8")
-            r = run(cmd, c.site, env=_env())
+            r = run(cmd, c.site, env=_env(opts.source))
             results[scenario].runs.append(r)
             pages, files = _count(c.site / "dist")
             results[scenario].pages, results[scenario].files = pages, files

@@ -1,9 +1,9 @@
 """Run one command and measure it: wall time, and peak memory of its whole process tree.
 
 Peak memory is the larger of two readings: the kernel's own peak RSS of the largest single
-process (``wait4``), and the peak of the tree's summed RSS sampled every 20 ms from /proc
-(worker processes count too; pages shared after fork are counted once per process, so this
-errs on the high side).
+process (``wait4``), and the peak of the whole tree's summed proportional set size (PSS: a page
+shared by forked workers counts once in total), sampled every 20 ms from /proc, so worker
+processes count too.
 """
 
 from __future__ import annotations
@@ -37,6 +37,14 @@ def _children(pid: int) -> list[int]:
 
 
 def _rss(pid: int) -> int:
+    """Proportional set size (shared pages split between the processes sharing them), else RSS."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
     try:
         with open(f"/proc/{pid}/statm") as fh:
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")

@@ -19,10 +19,11 @@ def _peer(results: list[Result], size: int, name: str) -> Result | None:
 
 
 def _ratio(ours: float | None, peer: Result | None) -> str:
+    """Our time as a multiple of the peer's (0.25× = four times faster)."""
     if ours is None or peer is None:
         return "–"
     if peer.median is None:
-        return f"< {ours / 1:.2f} s vs ∞" if not peer.note else "peer " + peer.note.split(" (")[0]
+        return f"peer {peer.note}" if peer.note else "–"
     return f"{ours / peer.median:.2f}×"
 
 

@@ -8,13 +8,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from digest import buildstate
 from digest.archive import rolled_off
 from digest.classify import unify_tag_spellings
 from digest.config import Config
 from digest.model import Site
 from digest.normalize import normalize
 from digest.parsecache import DEFAULT_DIR, ParseCache, Progress, classify_all, default_jobs, read_sources, to_articles
-from digest.render import render_site
+from digest.render import BUILTIN_STATIC, BUILTIN_TEMPLATES, render_site
 from digest.site import build_site
 from digest.sources import read_cache, read_source
 from digest.write import write_site
@@ -58,11 +59,19 @@ def build(config: Config, environ=os.environ, parse_cache: Path | None = None, j
     started = time.perf_counter()
     tell = progress or (lambda stage, done, total: None)
     store = ParseCache(config.path(parse_cache if parse_cache is not None else DEFAULT_DIR))
+    out_dir = config.path(config.out_dir)
+    inputs = buildstate.fingerprint(config, environ, store, (BUILTIN_TEMPLATES, BUILTIN_STATIC))
+    last = buildstate.load(store, inputs, out_dir)
+    if last is not None:  # nothing changed and dist/ is as we left it: it is already the answer
+        tell("done", 0, 0)
+        return BuildResult(site=last.site, files=last.files, written=0, unchanged=last.files,
+                           seconds=time.perf_counter() - started)
     site = build_model(config, environ, store, jobs or default_jobs(), progress)
     tell("rendering", 0, 0)
     files = render_site(site, config, jobs or default_jobs())
     tell("writing", 0, len(files))
-    stats = write_site(files, config.path(config.out_dir))
+    stats = write_site(files, out_dir)
+    buildstate.save(store, inputs, out_dir, site, len(files))
     tell("done", 0, 0)
     return BuildResult(site=site, files=len(files), written=stats["written"], unchanged=stats["unchanged"],
                        seconds=time.perf_counter() - started)

@@ -1,0 +1,125 @@
+"""The benchmark's own correctness (corpus, peer sites, measuring, report) — never its timings."""
+
+import json
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bench import corpus, harness, peers, report
+from bench.measure import run
+from digest.build import build_model
+from digest.config import load_config
+from tests.conftest import SEEDS
+
+SIZE = 240
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    work = tmp_path_factory.mktemp("bench")
+    return harness.prepare(SIZE, work, seed_dir=SEEDS, log=lambda m: None)
+
+
+def test_stories_have_the_promised_shape():
+    seeds = corpus.load_seeds(SEEDS)
+    stories = corpus.stories(1000, seeds)
+    assert len(stories) == 1000 and len({s.slug for s in stories}) == 1000
+    assert len({s.title for s in stories}) == 1000
+    assert set(s.country for s in stories) == set(corpus.COUNTRIES)
+    assert len({t for s in stories for t in s.tags}) == pytest.approx(1000 / 20, abs=2)
+    assert len({s.author for s in stories if s.author}) == pytest.approx(1000 / 50, abs=2)
+    days = [s.published for s in stories]
+    assert (max(days) - min(days)).days > 600  # spread over about two years
+    assert 10 <= sum(s.scraped for s in stories) <= 30
+    assert corpus.stories(50, seeds) == corpus.stories(50, seeds)  # deterministic
+
+
+def test_cache_files_hold_100_items_and_some_scrapes(generated):
+    files = sorted(generated.cache.iterdir())
+    feeds = [f for f in files if f.suffix == ".xml"]
+    scrapes = [f for f in files if f.suffix == ".txt"]
+    assert scrapes and feeds
+    counts = [f.read_text(encoding="utf-8").count("<item>") for f in feeds]
+    assert counts[:-1] == [100] * (len(counts) - 1) and sum(counts) == generated.info["feed_stories"]
+    assert generated.info["feed_stories"] + generated.info["scraped_stories"] == SIZE
+    assert json.loads((generated.root / "corpus.json").read_text())["stories"] == SIZE
+
+
+def test_digest_reads_every_generated_story_once(generated):
+    site = build_model(load_config(generated.site), environ={})
+    assert len(site.order) == SIZE
+    assert {c.name for c in site.countries if c.keys} == set(corpus.COUNTRIES)
+    assert not [p for p in site.problems if "skipped" in p]
+    assert load_config(generated.site).per_page == 10
+
+
+def test_peers_get_the_same_stories_and_page_set(generated):
+    pelican = list((generated.pelican / "content").glob("*.html"))
+    hugo = list((generated.hugo / "content" / "posts").glob("*.html"))
+    assert len(pelican) == len(hugo) == SIZE
+    conf = (generated.pelican / "pelicanconf.py").read_text()
+    assert "DEFAULT_PAGINATION = 10" in conf and "FEED_MAX_ITEMS = 20" in conf
+    for key in ("CATEGORY_FEED_ATOM", "TAG_FEED_ATOM", "AUTHOR_FEED_ATOM"):
+        assert key in conf
+    hugo_conf = (generated.hugo / "hugo.toml").read_text()
+    assert "pagerSize = 10" in hugo_conf and "limit = 20" in hugo_conf
+    assert 'term = ["html", "rss"]' in hugo_conf
+    sample = sorted(hugo)[0].read_text()
+    assert re.search(r"^countries: \[", sample, re.M) and sample.startswith("---\n")
+    tags = Counter(t for p in pelican for m in re.findall(r'name="tags" content="([^"]*)"', p.read_text())
+                   for t in m.split(", "))
+    assert len(tags) == pytest.approx(SIZE / 20, abs=2)
+
+
+def test_new_feed_brings_100_new_stories(generated):
+    text = generated.extra.read_text(encoding="utf-8")
+    assert text.count("<item>") == 100
+    existing = {m for f in generated.cache.glob("*.xml") for m in re.findall(r"<guid[^>]*>([^<]+)", f.read_text())}
+    assert not existing & set(re.findall(r"<guid[^>]*>([^<]+)", text))
+
+
+def test_run_measures_exit_code_time_and_memory(tmp_path):
+    ok = run([sys.executable, "-c", "x = bytearray(50 * 2**20); print('hi')"], tmp_path)
+    assert ok.returncode == 0 and ok.seconds > 0 and ok.peak_bytes > 50 * 2**20 and "hi" in ok.output
+    bad = run([sys.executable, "-c", "raise SystemExit(3)"], tmp_path)
+    assert bad.returncode == 3
+    slow = run([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path, timeout=0.5)
+    assert slow.timed_out and slow.seconds < 10
+
+
+def _result(size, tool, seconds, pages=100, note=""):
+    from bench.measure import Run
+    r = harness.Result(size, tool, [Run(s, 2**20 * 10, 0) for s in seconds], pages=pages, note=note)
+    return r
+
+
+def test_table_has_medians_ratios_and_time_boxed_peers():
+    from bench.measure import Run
+    results = [_result(1000, "digest: cold", [1.0, 3.0, 2.0]), _result(1000, "Hugo", [4.0]),
+               _result(1000, "Pelican", [8.0])]
+    timed_out = harness.Result(1000, "Pelican", [Run(900.0, 0, -9, timed_out=True)], note="stopped after 900 s (time box)")
+    text = report.table(results)
+    row = next(line for line in text.splitlines() if "digest: cold" in line)
+    assert "| 2.00 |" in row and "0.25×" in row and "0.50×" in row and "| 50 |" in row
+    assert "time box" in report.table([results[0], timed_out])
+
+
+def test_doc_keeps_the_prose_around_the_table(tmp_path):
+    doc = tmp_path / "BENCHMARKS.md"
+    doc.write_text(f"# Benchmarks\n\nintro\n\n{report.BEGIN}\nold\n{report.END}\n\nanalysis\n")
+    report.write_doc(doc, "new table")
+    text = doc.read_text()
+    assert "intro" in text and "analysis" in text and "new table" in text and "old" not in text
+    fresh = tmp_path / "new.md"
+    report.write_doc(fresh, "t")
+    assert report.BEGIN in fresh.read_text()
+
+
+def test_hugo_layouts_cover_every_kind(tmp_path):
+    peers.write_hugo_site(tmp_path)
+    for name in ("baseof.html", "home.html", "page.html", "section.html", "taxonomy.html", "term.html"):
+        assert (tmp_path / "layouts" / name).is_file()
+    assert Path(harness.__file__).parent.name == "bench"
