@@ -8,6 +8,9 @@ file: the article pages are copied into a scratch folder, the ``pagefind`` binar
 file map that ``write`` writes once. One process run instead of the Python service API,
 because that API answers one message per 0.1 s poll, i.e. seconds per hundred pages.
 
+No ``data-pagefind-filter``: Pagefind 1.5 writes filter chunks in a different order on each
+run, which would break the byte-identical build (tests/test_site_search.py catches it).
+
 Only the parts our own ``static/search.js`` loads are kept (the Pagefind JS API, its worker,
 the WebAssembly and the index); the optional Pagefind UI bundles are dropped.
 """
