@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,15 +88,12 @@ def load(cache: ParseCache, key: str, out_dir: Path) -> Snapshot | None:
         return None
     if state.get("out_dir") != str(out_dir.resolve()) or manifest(out_dir) != state.get("manifest"):
         return None
-    try:
-        site = pickle.loads(state["site"])
-    except Exception:
-        return None
+    site = state.get("site")
     return Snapshot(site, state["files"]) if isinstance(site, Site) else None
 
 
 def save(cache: ParseCache, key: str, out_dir: Path, site: Site, files: int) -> None:
     cache.store(STATE_KIND, "last-build", {
         "fingerprint": key, "out_dir": str(out_dir.resolve()), "manifest": manifest(out_dir),
-        "site": pickle.dumps(site, protocol=pickle.HIGHEST_PROTOCOL), "files": files,
+        "site": site, "files": files,
     })
