@@ -138,7 +138,8 @@ def test_a_tab_reloads_by_itself_and_survives_a_broken_template(served):
     try:
         in_own_thread(lambda: _reload_and_recover(site, server))
     finally:
-        group.write_bytes(original)
+        if group.read_bytes() != original:
+            group.write_bytes(original)
 
 
 def _reload_and_recover(site: Path, server: Served) -> None:
@@ -183,7 +184,8 @@ def test_long_poll_sees_config_errors_and_recovery(served):
     try:
         _config_errors_and_recovery(server, config, good)
     finally:
-        config.write_text(good, encoding="utf-8")
+        if config.read_text(encoding="utf-8") != good:  # an identical write would still be an event
+            config.write_text(good, encoding="utf-8")
 
 
 def _config_errors_and_recovery(server: Served, config: Path, good: str) -> None:
@@ -214,7 +216,7 @@ def test_cache_and_newsletter_changes_rebuild(served):
     edit(notes, "This week Novastan talks", "This week, again, Novastan talks")
     state = server.poll(token)
     assert "This week, again, Novastan talks" in server.get("weeks/2026-w25/newsletter.md")[1]
-    server.expect("rebuilt (pages)")
+    server.expect("rebuilt (")
     assert "novastan-interview.rss.xml" in server.get("sources/")[1]
     (site / "content_cache" / "novastan-interview.rss.xml").unlink()
     state = server.poll(state["token"])
