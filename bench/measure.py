@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -65,8 +66,9 @@ def tree_rss(pid: int) -> int:
 
 
 def run(cmd: list[str], cwd: Path, *, env: dict | None = None, timeout: float | None = None) -> Run:
-    """Run ``cmd`` to completion (or kill it after ``timeout`` seconds)."""
-    log = open(cwd / ".bench-last.log", "w+b")
+    """Run ``cmd`` to completion (or kill it after ``timeout`` seconds). Its output goes to an
+    anonymous temporary file, never into the folder being built."""
+    log = tempfile.TemporaryFile()
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)

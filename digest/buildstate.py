@@ -3,9 +3,9 @@ that build left it, the site on disk is already the answer (builds are determini
 
 Inputs are everything a build reads: the code (``parsecache.code_version``), the config,
 ``SOURCE_DATE_EPOCH``, and every file of the site folder (content cache, templates, static
-files, newsletter picks, config files; hidden folders, the output and the parse cache left out),
-the cache, template and static folders wherever they are, and the built-in templates and static
-files. Files are compared by name, size and modification time in nanoseconds, as ``make`` and
+files, newsletter picks, config files; not hidden files and folders, which the readers ignore
+too, nor the output and the parse cache), the cache, template and static folders wherever
+they are, and the built-in templates and static files. Files are compared by name, size and modification time in nanoseconds, as ``make`` and
 rsync do; any difference, or any doubt (an unreadable state file, a touched ``dist/`` file),
 means a full build.
 
@@ -43,7 +43,7 @@ def _listing(folder: Path, skip: set[Path]) -> list[tuple[str, int, int]]:
         top_path = Path(top)
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS
                          and (top_path / d).resolve() not in skip)
-        for name in sorted(names):
+        for name in sorted(n for n in names if not n.startswith(".")):  # hidden files are not read
             try:
                 st = (top_path / name).stat()
             except OSError:

@@ -180,6 +180,7 @@ def test_no_change_rebuild_reuses_dist_and_the_model(tmp_path):
     config = load_config(site)
     first = build(config, environ={})
     before = _tree(site / "dist")
+    (site / ".build.log").write_text("a log next to the site is not an input")
     again = build(config, environ={})
     assert again.written == 0 and again.unchanged == first.files == again.files
     assert again.site == first.site and again.problems == first.problems
