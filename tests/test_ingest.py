@@ -329,3 +329,13 @@ def test_rss_relative_urls_resolve_against_the_item_page(tmp_path):
 def test_other_xml_is_named_and_skipped(tmp_path, data, reason):
     (tmp_path / "feed.xml").write_bytes(data)
     assert read_source(tmp_path / "feed.xml").problems == (reason,)
+
+
+def test_read_source_alone_applies_the_checks():
+    """Every path that reads one file (archived snapshots, the parse cache) gets the same checks."""
+    report = read_source(ROOT / "tests" / "data" / "hazards" / "future.xml")
+    future = next(i for i in report.items if i.title == "A story dated 2099")
+    assert future.published is None and future.date_note.startswith("the source dates it 2099-01-01")
+    assert report.problems[0].startswith("item “A story dated 2099” is dated 2099-01-01")
+    hostile = read_source(ROOT / "tests" / "data" / "hazards" / "xss.xml")
+    assert "<" not in hostile.items[0].title and all("<" not in a for a in hostile.items[0].authors)

@@ -61,9 +61,11 @@ def _scheme(url: str) -> str:
 def _where(value: str, page: str) -> str:
     """A URL as an absolute address, so the same chrome link matches from every page."""
     try:
-        return urljoin(SITE + page, value)
+        absolute = urljoin(SITE + page, value)
     except ValueError:
         return value
+    # the site's own assets carry a content hash (?v=…) that changes with the stylesheet
+    return absolute.split("?", 1)[0] if absolute.startswith(SITE) else absolute
 
 
 def element_findings(tag: str, attrs: list[tuple[str, str]], page: str) -> set[tuple]:

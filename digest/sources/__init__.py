@@ -13,7 +13,7 @@ from pathlib import Path
 
 from digest.model import SourceReport
 from digest.sources import charset, jsonfeed, meta, rss, timesca
-from digest.sources.audit import audit
+from digest.sources.audit import audit, audit_source
 
 MAX_BYTES = 50 * 1024 * 1024  # a cache file larger than this is not a feed we should hold in memory
 
@@ -69,7 +69,7 @@ def read_source(path: Path) -> SourceReport:
         return _skipped(path, f"could not be read ({type(exc).__name__}: {_first_line(exc)}); skipped", sidecar)
     if report.format == "unknown" and report.problems and not report.problems[0].endswith("skipped"):
         report = replace(report, problems=(report.problems[0] + "; skipped",) + report.problems[1:])
-    return replace(report, url=sidecar.url, updated=report.updated or sidecar.modified)
+    return audit_source(replace(report, url=sidecar.url, updated=report.updated or sidecar.modified))
 
 
 def detect(data: bytes) -> str:

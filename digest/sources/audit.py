@@ -23,13 +23,25 @@ GRACE = timedelta(days=1)
 OUTLIER_GAP = timedelta(days=366)
 MAX_BODY_CHARS = 1_000_000  # a real article is 5-100 KB; more is a broken or hostile feed
 _RELATIVE = re.compile(r"\bago$", re.I)
+_FUTURE_NOTE = "the source dates it"
 _BLOCK_END = re.compile(r"</(?:p|div|li|ul|ol|blockquote|figure|table|pre|section|h[1-6])\s*>", re.I)
 
 
+def audit_source(report: SourceReport) -> SourceReport:
+    """Every check that needs only this file (``read_source`` runs it, so every path that
+    reads a file, archived snapshots included, gets it)."""
+    return _audit(report, reference(report))
+
+
 def audit(reports: tuple[SourceReport, ...]) -> tuple[SourceReport, ...]:
+    """The cache-wide check: sources that cannot date themselves are measured against the rest."""
     outlier_after = _outlier_cut([i.published for r in reports for i in r.items
                                   if i.published and i.date_precision == EXACT])
-    return tuple(_audit(r, reference(r), outlier_after) for r in reports)
+    if outlier_after is None:
+        return reports
+    why = "more than a year after every other dated story in the cache"
+    return tuple(_flag_future(r, outlier_after + GRACE, why) if reference(r) is None and r.items else r
+                 for r in reports)
 
 
 def reference(report: SourceReport) -> tuple[datetime, str] | None:
@@ -52,32 +64,25 @@ def _outlier_cut(dates: list[datetime]) -> datetime | None:
     return dates[-1] if len(dates) > 1 else None
 
 
-def _audit(report: SourceReport, ref, outlier_after) -> SourceReport:
+def _audit(report: SourceReport, ref) -> SourceReport:
     if not report.items:
         return report
     problems = list(report.problems)
-    items, future, undated, untitled = [], [], [], []
+    items = []
     for item in report.items:
         item = _clean_fields(item)
         if len(item.content_html) > MAX_BODY_CHARS:
             problems.append(f"item “{_name(item)}” has a {len(item.content_html) / 1e6:.1f} MB body; "
                             f"kept the first {MAX_BODY_CHARS // 1_000_000} MB")
             item = replace(item, content_html=_cut_html(item.content_html, MAX_BODY_CHARS), truncated=True)
-        limit, why = (ref[0] + GRACE, ref[1]) if ref else (
-            (outlier_after + GRACE, "more than a year after every other dated story in the cache")
-            if outlier_after else (None, ""))
-        if item.published and limit and item.published > limit:
-            claimed = f"{item.published:%Y-%m-%d}"
-            future.append((_name(item), claimed, why))
-            item = replace(item, published=None, date_precision=UNKNOWN,
-                           date_note=f"the source dates it {claimed}, {why}; shown as undated")
-        elif item.published is None and item.date_precision == UNKNOWN:
-            undated.append(item)
-        if not item.title:
-            untitled.append(item)
         items.append(item)
-    for name, claimed, why in future:
-        problems.append(f"item “{name}” is dated {claimed}, {why}; shown as undated")
+    report = replace(report, items=tuple(items), problems=tuple(problems), title=clean_line(report.title, 200))
+    if ref:
+        report = _flag_future(report, ref[0] + GRACE, ref[1])
+    problems = list(report.problems)
+    undated = [i for i in report.items if i.published is None and i.date_precision == UNKNOWN
+               and not i.date_note.startswith(_FUTURE_NOTE)]
+    untitled = [i for i in report.items if not i.title]
     if undated:
         relative = [i for i in undated if i.published_raw and _RELATIVE.search(i.published_raw)]
         if len(relative) == len(undated) and report.fetched is None:
@@ -87,8 +92,20 @@ def _audit(report: SourceReport, ref, outlier_after) -> SourceReport:
             problems.append(f"{_count(undated)} no usable date; listed last as “date unknown”: {_titles(undated)}")
     if untitled:
         problems.append(f"{_count(untitled)} no title; shown under the first words of the text")
-    return replace(report, items=tuple(items), problems=tuple(problems),
-                   title=clean_line(report.title, 200))
+    return replace(report, problems=tuple(problems))
+
+
+def _flag_future(report: SourceReport, limit: datetime, why: str) -> SourceReport:
+    """Items dated after ``limit`` become undated, each with one warning line."""
+    items, problems = [], list(report.problems)
+    for item in report.items:
+        if item.published and item.published > limit:
+            claimed = f"{item.published:%Y-%m-%d}"
+            problems.append(f"item “{_name(item)}” is dated {claimed}, {why}; shown as undated")
+            item = replace(item, published=None, date_precision=UNKNOWN,
+                           date_note=f"{_FUTURE_NOTE} {claimed}, {why}; shown as undated")
+        items.append(item)
+    return replace(report, items=tuple(items), problems=tuple(problems))
 
 
 def _clean_fields(item: RawItem) -> RawItem:
