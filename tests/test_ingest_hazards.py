@@ -85,6 +85,9 @@ def test_truncated_feed_keeps_its_complete_items(hazard_site):
     assert not any("third item" in t for t in rows)
     [line] = [l for l in _warnings(plain) if l.startswith("warning: truncated.xml:")]
     assert "kept the 2 complete item(s), skipped 1 incomplete one(s)" in line
+    assert "Truncated JSON first complete item" in rows and not any("second item cut off" in t for t in rows)
+    [line] = [l for l in _warnings(plain) if l.startswith("warning: truncated.json:")]
+    assert "malformed or truncated JSON" in line and "kept the 1 complete item(s)" in line
 
 
 def test_untitled_items_are_titled_from_their_words(hazard_site):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
 
@@ -15,15 +16,19 @@ from digest.text import squash
 
 def read(name: str, data: bytes, sidecar: Meta) -> SourceReport:
     decoded = charset.decode(data)  # JSON Feed must be UTF-8, but a legacy file should still read
+    salvaged = None
     try:
         doc = json.loads(decoded.text.lstrip("\ufeff"))
     except (ValueError, RecursionError) as exc:
-        return SourceReport(file=name, format="unknown", problems=(f"not valid JSON ({str(exc)[:120]})",),
-                            fetched=sidecar.fetched, encoding=decoded.label)
+        doc = salvaged = _salvage(decoded.text)
+        if doc is None:
+            return SourceReport(file=name, format="unknown", problems=(f"not valid JSON ({str(exc)[:120]})",),
+                                fetched=sidecar.fetched, encoding=decoded.label)
+        salvaged = f"malformed or truncated JSON ({str(exc)[:120]}): kept the {len(doc['items'])} complete item(s)"
     if not isinstance(doc, dict) or "jsonfeed.org/version" not in str(doc.get("version", "")):
         return SourceReport(file=name, format="unknown", problems=("JSON, but not a JSON Feed (no jsonfeed.org version)",),
                             fetched=sidecar.fetched, encoding=decoded.label)
-    problems = [sidecar.problem] if sidecar.problem else []
+    problems = [p for p in (salvaged, sidecar.problem) if p]
     if decoded.encoding != "utf-8":
         problems.append(f"JSON Feed must be UTF-8; read as {decoded.encoding}")
     number = str(doc.get("version")).rstrip("/").rsplit("/", 1)[-1]
@@ -67,6 +72,27 @@ def read(name: str, data: bytes, sidecar: Meta) -> SourceReport:
     return SourceReport(file=name, format="jsonfeed", title=publisher, link=home, items=tuple(items),
                         problems=tuple(problems), fetched=sidecar.fetched, version=version,
                         encoding=decoded.label)
+
+
+def _salvage(text: str) -> dict | None:
+    """The top-level fields and the complete items of a JSON Feed cut off part-way, or None."""
+    start = re.search(r'"items"\s*:\s*\[', text)
+    if not start or "jsonfeed.org/version" not in text[: start.start()]:
+        return None
+    head: dict = {}
+    for key in ("version", "title", "home_page_url"):
+        found = re.search(rf'"{key}"\s*:\s*("(?:[^"\\]|\\.)*")', text[: start.start()])
+        if found:
+            head[key] = json.loads(found.group(1))
+    decoder, items, at = json.JSONDecoder(), [], start.end()
+    while True:
+        at = len(text) - len(text[at:].lstrip(" \t\r\n,"))
+        try:
+            item, at = decoder.raw_decode(text, at)
+        except (ValueError, RecursionError):
+            break
+        items.append(item)
+    return {**head, "items": items}
 
 
 def _join(base: str | None, url: object) -> object:
