@@ -339,3 +339,16 @@ def test_read_source_alone_applies_the_checks():
     assert report.problems[0].startswith("item “A story dated 2099” is dated 2099-01-01")
     hostile = read_source(ROOT / "tests" / "data" / "hazards" / "xss.xml")
     assert "<" not in hostile.items[0].title and all("<" not in a for a in hostile.items[0].authors)
+
+
+@pytest.mark.parametrize("name", ["atom10.xml", "rss10.rdf"])
+def test_truncated_atom_and_rdf_keep_complete_items(tmp_path, name):
+    whole = (INGEST / name).read_text()
+    end = "</entry>" if name.startswith("atom") else "</item>"
+    first = whole.index(end) + len(end)
+    # the complete item, a second one cut off in its body, and nothing after
+    cut = whole[:first] + whole[whole.index("<entry" if end == "</entry>" else "<item "):first][:-len(end) - 40]
+    (tmp_path / name).write_text(cut)
+    report = read_source(tmp_path / name)
+    assert len(report.items) == 1 and report.items[0].title == FORMATS[name][2]
+    assert "kept the 1 complete item(s), skipped 1 incomplete one(s)" in report.problems[0]
