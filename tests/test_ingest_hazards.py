@@ -173,3 +173,12 @@ def test_every_output_of_the_hazard_site_is_well_formed(hazard_site):
         ET.fromstring(feed.read_bytes())
     for feed in (root / "dist").rglob("feed.json"):
         assert json.loads(feed.read_bytes())["version"] == "https://jsonfeed.org/version/1.1"
+
+
+def test_entity_bomb_and_external_entity_do_nothing(hazard_site):
+    root, plain, _, rows = hazard_site
+    assert "Bomb item &x;" in rows  # the entity is left as text: never expanded, never read from disk
+    dist = root / "dist"
+    assert max(p.stat().st_size for p in dist.rglob("*.html")) < 2_000_000
+    assert not any("root:x:0:0" in p.read_text(errors="replace") for p in dist.rglob("*") if p.is_file())
+    assert any(l.startswith("warning: entities.xml: malformed or truncated XML") for l in _warnings(plain))
