@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import Callable
 
 from digest import buildstate
 from digest.archive import rolled_off
@@ -23,18 +25,22 @@ from digest.write import write_site
 
 @dataclass(frozen=True)
 class BuildResult:
-    site: Site
     files: int
     written: int
     unchanged: int
     seconds: float
+    stories: int
+    sources: int
+    problems: tuple[str, ...]
+    load_site: Callable[[], Site] = field(repr=False, compare=False)
 
-    @property
-    def problems(self) -> tuple[str, ...]:
-        return self.site.problems
+    @cached_property
+    def site(self) -> Site:
+        """The site model; after a no-change rebuild it is read from the parse cache on first use."""
+        return self.load_site()
 
     def summary(self) -> str:
-        return (f"{len(self.site.order)} stories from {len(self.site.sources)} sources, "
+        return (f"{self.stories} stories from {self.sources} sources, "
                 f"{self.files} files ({self.written} written, {self.unchanged} unchanged) "
                 f"in {self.seconds:.2f} s")
 
@@ -64,8 +70,9 @@ def build(config: Config, environ=os.environ, parse_cache: Path | None = None, j
     last = buildstate.load(store, inputs, out_dir)
     if last is not None:  # nothing changed and dist/ is as we left it: it is already the answer
         tell("done", 0, 0)
-        return BuildResult(site=last.site, files=last.files, written=0, unchanged=last.files,
-                           seconds=time.perf_counter() - started)
+        return BuildResult(files=last.files, written=0, unchanged=last.files, seconds=time.perf_counter() - started,
+                           stories=last.stories, sources=last.sources, problems=last.problems,
+                           load_site=lambda: buildstate.load_site(store) or build_model(config, environ, store, 1))
     site = build_model(config, environ, store, jobs or default_jobs(), progress)
     tell("rendering", 0, 0)
     files = render_site(site, config, jobs or default_jobs())
@@ -73,5 +80,6 @@ def build(config: Config, environ=os.environ, parse_cache: Path | None = None, j
     stats = write_site(files, out_dir)
     buildstate.save(store, inputs, out_dir, site, len(files))
     tell("done", 0, 0)
-    return BuildResult(site=site, files=len(files), written=stats["written"], unchanged=stats["unchanged"],
-                       seconds=time.perf_counter() - started)
+    return BuildResult(files=len(files), written=stats["written"], unchanged=stats["unchanged"],
+                       seconds=time.perf_counter() - started, stories=len(site.order), sources=len(site.sources),
+                       problems=site.problems, load_site=lambda: site)

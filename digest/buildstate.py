@@ -9,9 +9,9 @@ they are, and the built-in templates and static files. Files are compared by nam
 rsync do; any difference, or any doubt (an unreadable state file, a touched ``dist/`` file),
 means a full build.
 
-The state lives in the parse cache folder as ``last-build``: the fingerprint, the manifest of
-``dist/`` (name, size, mtime, inode of every file) and the pickled site model, so the caller
-still gets the model and its warnings.
+The state lives in the parse cache folder: ``last-build`` holds the fingerprint, the manifest
+of ``dist/`` (name, size, mtime, inode of every file) and the last report (counts, warnings);
+``last-site`` the pickled site model, read only if the caller asks for the model.
 """
 
 from __future__ import annotations
@@ -31,8 +31,12 @@ STATE_KIND = "state"
 
 @dataclass(frozen=True)
 class Snapshot:
-    site: Site
+    """What the last build reported; its model stays on disk until asked for (``load_site``)."""
+
     files: int
+    stories: int
+    sources: int
+    problems: tuple[str, ...]
 
 
 def _listing(folder: Path, skip: set[Path]) -> list[tuple[str, int, int]]:
@@ -82,18 +86,25 @@ def manifest(out_dir: Path) -> dict[str, tuple[int, int, int]]:
 
 
 def load(cache: ParseCache, key: str, out_dir: Path) -> Snapshot | None:
-    """The last build's model, when its inputs hashed to ``key`` and ``out_dir`` is untouched."""
+    """The last build's report, when its inputs hashed to ``key`` and ``out_dir`` is untouched."""
     state = cache.load(STATE_KIND, "last-build")
     if not isinstance(state, dict) or state.get("fingerprint") != key:
         return None
     if state.get("out_dir") != str(out_dir.resolve()) or manifest(out_dir) != state.get("manifest"):
         return None
-    site = state.get("site")
-    return Snapshot(site, state["files"]) if isinstance(site, Site) else None
+    snapshot = state.get("snapshot")
+    return snapshot if isinstance(snapshot, Snapshot) else None
+
+
+def load_site(cache: ParseCache) -> Site | None:
+    site = cache.load(STATE_KIND, "last-site")
+    return site if isinstance(site, Site) else None
 
 
 def save(cache: ParseCache, key: str, out_dir: Path, site: Site, files: int) -> None:
+    # The model first: a state that points to it is only written once it is there.
+    cache.store(STATE_KIND, "last-site", site)
+    snapshot = Snapshot(files=files, stories=len(site.order), sources=len(site.sources), problems=site.problems)
     cache.store(STATE_KIND, "last-build", {
-        "fingerprint": key, "out_dir": str(out_dir.resolve()), "manifest": manifest(out_dir),
-        "site": site, "files": files,
+        "fingerprint": key, "out_dir": str(out_dir.resolve()), "manifest": manifest(out_dir), "snapshot": snapshot,
     })

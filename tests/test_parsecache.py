@@ -210,3 +210,14 @@ def test_any_changed_input_or_touched_output_means_a_full_build(tmp_path):
     victim.unlink()
     fewer = build(config, environ={"SOURCE_DATE_EPOCH": "1800000000"})
     assert len(fewer.site.order) < len(dated.site.order)
+
+
+def test_no_change_model_survives_a_corrupt_stored_model(tmp_path):
+    from digest.config import load_config
+    site = _site_with_seeds(tmp_path)
+    config = load_config(site)
+    first = build(config, environ={})
+    for path in (site / ".digest-cache" / "state").rglob("last-site"):
+        path.write_bytes(b"not a pickle")
+    again = build(config, environ={})
+    assert again.written == 0 and again.site == first.site  # rebuilt from the parse cache instead
