@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         print("Pelican/Hugo not found in .bench-venv; run `make bench` (it installs them) or pass --no-peers",
               file=sys.stderr)
         return 2
-    versions = {"digest": report.tool_version([opts.python, "-m", "digest", "--version"])
+    versions = {"digest": report.tool_version([opts.python, "-m", "digest", "--version"]).split("version")[-1].strip()
                 + (f" (at {opts.source.name[4:]})" if opts.source else " (working tree)")}
     if opts.peers:
         versions["Pelican"] = report.tool_version([str(opts.pelican), "--version"])
