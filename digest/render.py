@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html import unescape
 from datetime import datetime
@@ -417,10 +418,15 @@ def render_site(site: Site, config: Config, jobs: int = 1) -> dict[str, bytes]:
     views = article_views(site)
     pages = build_pages(site, config, views)
     files = render_pages(pages, site, config, env, asset_version(static), jobs)
-    files.update(edition_files(site, config, env, views))  # weeks/<w>/newsletter.{md,html,txt}
-    files.update(search.index_files({p: data for p, data in files.items() if p.startswith("articles/")},
-                                    config.language))
-    files.update(feed_files(site, config, views))
+    articles = {p: data for p, data in files.items() if p.startswith("articles/")}
+    # Pagefind runs as its own process: it indexes while this one renders newsletters and feeds.
+    with ThreadPoolExecutor(max_workers=1) as side:
+        index = side.submit(search.index_files, articles, config.language)
+        editions = edition_files(site, config, env, views)  # weeks/<w>/newsletter.{md,html,txt}
+        site_feeds = feed_files(site, config, views)
+        files.update(editions)
+        files.update(index.result())
+        files.update(site_feeds)
     files.update(static)
     files["articles.json"] = catalog(site)
     files["sitemap.xml"] = sitemap(pages, config)
