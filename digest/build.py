@@ -16,7 +16,8 @@ from digest.classify import unify_tag_spellings
 from digest.config import Config
 from digest.model import Site
 from digest.normalize import normalize
-from digest.parsecache import DEFAULT_DIR, ParseCache, Progress, classify_all, default_jobs, read_sources, to_articles
+from digest.parsecache import (DEFAULT_DIR, ParseCache, Progress, classify_all, default_jobs, prune, read_sources,
+                               to_articles)
 from digest.render import BUILTIN_STATIC, BUILTIN_TEMPLATES, render_site
 from digest.site import build_site
 from digest.sources import read_cache, read_source
@@ -79,6 +80,7 @@ def build(config: Config, environ=os.environ, parse_cache: Path | None = None, j
     tell("writing", 0, len(files))
     stats = write_site(files, out_dir)
     buildstate.save(store, inputs, out_dir, site, len(files))
+    prune(store)  # entries for files and code that are gone
     tell("done", 0, 0)
     return BuildResult(files=len(files), written=stats["written"], unchanged=stats["unchanged"],
                        seconds=time.perf_counter() - started, stories=len(site.order), sources=len(site.sources),

@@ -69,6 +69,7 @@ class ParseCache:
     root: Path | None
     version: str = field(default_factory=code_version)
     stats: Stats = field(default_factory=Stats, compare=False)
+    used: set = field(default_factory=set, compare=False)  # (kind, key) of this build, for prune()
 
     def key(self, *parts: bytes | str) -> str:
         h = hashlib.sha256(self.version.encode())
@@ -85,6 +86,7 @@ class ParseCache:
         """The stored value, or None when missing, unreadable or not this key's."""
         if self.root is None:
             return None
+        self.used.add((kind, key))
         path = self._path(kind, key)
         try:
             data = path.read_bytes()
@@ -103,6 +105,7 @@ class ParseCache:
     def store(self, kind: str, key: str, value) -> None:
         if self.root is None:
             return
+        self.used.add((kind, key))
         path = self._path(kind, key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,6 +119,23 @@ class ParseCache:
                 os.unlink(tmp)
             except (OSError, UnboundLocalError):
                 pass
+
+
+def prune(cache: ParseCache, kinds: tuple[str, ...] = ("sources", "articles")) -> int:
+    """Remove the entries of ``kinds`` this build did not use (old file versions, old code), so
+    the folder holds one build's worth instead of growing with every edit. Returns how many."""
+    if cache.root is None:
+        return 0
+    removed = 0
+    for kind in kinds:
+        for path in (cache.root / kind).glob("*/*"):
+            if (kind, path.name) not in cache.used:
+                try:
+                    path.unlink()
+                    removed += 1
+                except OSError:
+                    pass
+    return removed
 
 
 def source_key(cache: ParseCache, path: Path) -> str | None:

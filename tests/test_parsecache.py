@@ -221,3 +221,18 @@ def test_no_change_model_survives_a_corrupt_stored_model(tmp_path):
         path.write_bytes(b"not a pickle")
     again = build(config, environ={})
     assert again.written == 0 and again.site == first.site  # rebuilt from the parse cache instead
+
+
+def test_cache_keeps_only_what_the_last_build_used(tmp_path):
+    from digest.config import load_config
+    site = _site_with_seeds(tmp_path)
+    config = load_config(site)
+    build(config, environ={})
+    entries = lambda: sorted(p.name for p in (site / ".digest-cache").rglob("*") if p.is_file())  # noqa: E731
+    first = entries()
+    victim = sorted((site / "content_cache").glob("*.xml"))[0]
+    victim.write_bytes(victim.read_bytes().replace(b"<title>", b"<title>New: ", 1))
+    build(config, environ={})
+    second = entries()
+    assert len(second) == len(first)  # the old version's entries went, the new one's came
+    assert second != first
