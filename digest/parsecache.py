@@ -14,7 +14,8 @@ result depends on:
 The code version is ``digest.__version__`` plus a hash of every module of the package, so any
 code change starts from an empty cache. An entry that is missing, truncated, corrupt or from
 another key is simply recomputed (and rewritten). Writes are atomic (temporary file, rename),
-so an interrupted build leaves no half entry behind.
+so an interrupted build leaves no half entry behind. After a build, ``prune`` removes the
+entries it did not use, so the folder does not grow with every edit or code change.
 
 Misses are computed in worker processes over all cores (``jobs``); the parent keeps the order.
 """
