@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
                 + (f" (at {opts.source.name[4:]})" if opts.source else " (working tree)")}
     if opts.peers:
         versions["Pelican"] = report.tool_version([str(opts.pelican), "--version"])
-        versions["Hugo"] = report.tool_version([str(opts.hugo), "version"]).split("+")[0].removeprefix("hugo ")
+        versions["Hugo"] = report.tool_version([str(opts.hugo), "version"]).split("-")[0].removeprefix("hugo ")
     results = harness.run_all(opts, log=lambda m: print(m, file=sys.stderr, flush=True))
     corpora = []
     for size in opts.sizes:
