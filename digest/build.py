@@ -76,11 +76,11 @@ def build(config: Config, environ=os.environ, parse_cache: Path | None = None, j
                            load_site=lambda: buildstate.load_site(store) or build_model(config, environ, store, 1))
     site = build_model(config, environ, store, jobs or default_jobs(), progress)
     tell("rendering", 0, 0)
-    files = render_site(site, config, jobs or default_jobs())
+    files = render_site(site, config, jobs or default_jobs(), store)
     tell("writing", 0, len(files))
     stats = write_site(files, out_dir)
     buildstate.save(store, inputs, out_dir, site, len(files))
-    prune(store)  # entries for files and code that are gone
+    prune(store, ("sources", "articles", "search"))  # entries for files and code that are gone
     tell("done", 0, 0)
     return BuildResult(files=len(files), written=stats["written"], unchanged=stats["unchanged"],
                        seconds=time.perf_counter() - started, stories=len(site.order), sources=len(site.sources),

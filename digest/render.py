@@ -411,22 +411,20 @@ def asset_version(static: dict[str, bytes]) -> str:
     return digest.hexdigest()[:10]
 
 
-def render_site(site: Site, config: Config, jobs: int = 1) -> dict[str, bytes]:
-    """Every file of the site, in memory: pages, feeds, catalog, sitemap and static assets."""
+def render_site(site: Site, config: Config, jobs: int = 1, cache=None) -> dict[str, bytes]:
+    """Every file of the site, in memory: pages, feeds, catalog, sitemap and static assets.
+    ``cache`` (a ParseCache) lets an unchanged search index be reused."""
     env = make_env(config)
     static = static_files(config)
     views = article_views(site)
     pages = build_pages(site, config, views)
-    files = render_pages(pages, site, config, env, asset_version(static), jobs)
-    articles = {p: data for p, data in files.items() if p.startswith("articles/")}
-    # Pagefind runs as its own process: it indexes while this one renders newsletters and feeds.
+    # Pagefind runs as its own process on the titles and bodies, beside all the rendering.
     with ThreadPoolExecutor(max_workers=1) as side:
-        index = side.submit(search.index_files, articles, config.language)
-        editions = edition_files(site, config, env, views)  # weeks/<w>/newsletter.{md,html,txt}
-        site_feeds = feed_files(site, config, views)
-        files.update(editions)
+        index = side.submit(search.cached_index, search.documents(views, config.language), config.language, cache)
+        files = render_pages(pages, site, config, env, asset_version(static), jobs)
+        files.update(edition_files(site, config, env, views))  # weeks/<w>/newsletter.{md,html,txt}
+        files.update(feed_files(site, config, views))
         files.update(index.result())
-        files.update(site_feeds)
     files.update(static)
     files["articles.json"] = catalog(site)
     files["sitemap.xml"] = sitemap(pages, config)

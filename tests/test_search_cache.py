@@ -1,0 +1,37 @@
+"""The search index is built from titles and bodies alone, so a template edit reuses it."""
+
+from dataclasses import replace
+
+from digest import search
+from digest.build import build
+from digest.render import article_views
+
+
+def test_template_edit_reuses_the_search_index(tmp_path, seed_config, monkeypatch):
+    runs = []
+    real = search.index_files
+    monkeypatch.setattr(search, "index_files", lambda *a, **k: runs.append(1) or real(*a, **k))
+    site = tmp_path / "site"
+    (site / "templates").mkdir(parents=True)
+    config = replace(seed_config, root=site, cache_dir=seed_config.path(seed_config.cache_dir),
+                     out_dir=site / "dist", templates_dir=site / "templates")
+    build(config, environ={})
+    first = {p.name: p.read_bytes() for p in (site / "dist" / "pagefind").rglob("*") if p.is_file()}
+    (site / "templates" / "404.html").write_text('{% extends "base.html" %}{% block main %}<h1>Lost</h1>{% endblock %}')
+    build(config, environ={})
+    again = {p.name: p.read_bytes() for p in (site / "dist" / "pagefind").rglob("*") if p.is_file()}
+    assert "Lost" in (site / "dist" / "404.html").read_text()
+    assert len(runs) == 1 and again == first
+
+
+def test_search_documents_carry_exactly_what_the_article_page_indexes(seed_build):
+    out, result = seed_build
+    docs = search.documents(article_views(result.site))
+    assert len(docs) == len(result.site.order)
+    for path, doc in docs.items():
+        page = (out / path).read_text()
+        text = doc.decode()
+        title = text.split('data-pagefind-meta="title">')[1].split("</h1>")[0]
+        assert f'data-pagefind-meta="title">{title}</h1>' in page
+        body = text.split('<div class="story-body">')[1].rsplit("</div></div>", 1)[0]
+        assert body in page
