@@ -52,7 +52,8 @@ def build_now(articles: list[Article], reports: tuple[SourceReport, ...], enviro
     epoch = environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.strip().isdigit():
         return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
-    known = [a.published for a in articles if a.published and a.date_precision != UNKNOWN and not a.date_note.startswith("dated after")]
+    # Future-dated items arrive undated (sources/audit.py), so they cannot move "now".
+    known = [a.published for a in articles if a.published and a.date_precision != UNKNOWN]
     known += [r.fetched for r in reports if r.fetched]
     return max(known, default=datetime(1970, 1, 1, tzinfo=timezone.utc)).astimezone(timezone.utc)
 
@@ -105,11 +106,13 @@ def build_site(articles: list[Article], reports: tuple[SourceReport, ...], confi
 
 
 def _latest_rates(reports):
-    """The newest ticker among the scrapes: dated ones by their page date, undated ones last."""
-    dated = sorted(
-        (r for r in reports if r.rates),
-        key=lambda r: (r.page_date is not None or r.fetched is not None,
-                       r.fetched or (datetime.combine(r.page_date, datetime.min.time(), timezone.utc) if r.page_date else None)
-                       or datetime.min.replace(tzinfo=timezone.utc), r.file),
-    )
-    return dated[-1].rates if dated else ()
+    """The newest ticker among the scrapes, by fetch time or page date; undated ones rank last."""
+    def when(report) -> datetime:
+        if report.fetched:
+            return report.fetched
+        if report.page_date:
+            return datetime.combine(report.page_date, datetime.min.time(), timezone.utc)
+        return datetime.min.replace(tzinfo=timezone.utc)
+
+    tickers = sorted((r for r in reports if r.rates), key=lambda r: (when(r), r.file))
+    return tickers[-1].rates if tickers else ()
