@@ -105,10 +105,12 @@ def _profile(blocks: list[str], source: str) -> tuple[AuthorProfile, list[str]]:
         rest = rest[1:]
     if rest and rest[0] == name:
         rest = rest[1:]
-    header = rest.index("Articles") if "Articles" in rest else 0
+    if "Articles" not in rest:  # no header line: nothing tells profile lines from articles
+        return AuthorProfile(name=name, source=source), rest
+    header = rest.index("Articles")
     role = rest[0] if header >= 1 else ""
-    bio = " ".join(rest[1:header]) if header >= 2 else ""
-    return AuthorProfile(name=name, role=role, bio=bio, source=source), rest[header + 1 if header or rest[:1] == ["Articles"] else 0:]
+    bio = " ".join(rest[1:header])
+    return AuthorProfile(name=name, role=role, bio=bio, source=source), rest[header + 1:]
 
 
 def _articles(blocks, source, profile, page_date, fetched):
