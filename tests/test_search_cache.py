@@ -35,3 +35,20 @@ def test_search_documents_carry_exactly_what_the_article_page_indexes(seed_build
         assert f'data-pagefind-meta="title">{title}</h1>' in page
         body = text.split('<div class="story-body">')[1].rsplit("</div></div>", 1)[0]
         assert body in page
+
+
+def test_missing_pagefind_is_one_error_line(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from digest.cli import main
+    from tests.conftest import SEEDS
+
+    def missing():
+        raise search.SearchIndexError("no pagefind binary found: pip install 'pagefind[bin]'")
+
+    monkeypatch.setattr(search, "_executable", missing)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["build", "--cache", str(SEEDS)])
+    assert result.exit_code == 1
+    assert "Error: no pagefind binary found" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "dist").exists()
