@@ -1,5 +1,5 @@
 """The pipeline, top to bottom: sources → normalize → classify → site → render → write.
-First gather everything, then write once."""
+Rendered files stream into the writer, which swaps the finished site in at once."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from digest.model import Site
 from digest.normalize import normalize
 from digest.parsecache import (DEFAULT_DIR, ParseCache, Progress, classify_all, default_jobs, prune, read_sources,
                                to_articles)
-from digest.render import BUILTIN_STATIC, BUILTIN_TEMPLATES, render_site
+from digest.render import BUILTIN_STATIC, BUILTIN_TEMPLATES, iter_site
 from digest.site import build_site
 from digest.sources import read_cache, read_source
 from digest.write import write_site
@@ -76,12 +76,12 @@ def build(config: Config, environ=os.environ, parse_cache: Path | None = None, j
                            load_site=lambda: buildstate.load_site(store) or build_model(config, environ, store, 1))
     site = build_model(config, environ, store, jobs or default_jobs(), progress)
     tell("rendering", 0, 0)
-    files = render_site(site, config, jobs or default_jobs(), store)
-    tell("writing", 0, len(files))
-    stats = write_site(files, out_dir)
-    buildstate.save(store, inputs, out_dir, site, len(files))
+    # Each file goes into the staging folder as soon as it is rendered and is then dropped:
+    # the parent never holds the whole site (4.4 GiB at 10,000 stories when it did).
+    stats = write_site(iter_site(site, config, jobs or default_jobs(), store), out_dir)
+    buildstate.save(store, inputs, out_dir, site, stats["files"])
     prune(store, ("sources", "articles", "search"))  # entries for files and code that are gone
     tell("done", 0, 0)
-    return BuildResult(files=len(files), written=stats["written"], unchanged=stats["unchanged"],
+    return BuildResult(files=stats["files"], written=stats["written"], unchanged=stats["unchanged"],
                        seconds=time.perf_counter() - started, stories=len(site.order), sources=len(site.sources),
                        problems=site.problems, load_site=lambda: site)

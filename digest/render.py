@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from html import unescape
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 from urllib.parse import urlsplit
 
 import jinja2
@@ -31,6 +31,7 @@ BUILTIN_STATIC = Path(__file__).resolve().parent.parent / "static"
 SECTIONS = {"country": "countries", "tag": "tags", "author": "authors", "week": "weeks"}
 FEED_ITEMS = 20
 PARALLEL_PAGES = 1000  # below this, forking workers costs more than it saves
+PAGE_BATCH = 250  # pages per piece handed to a worker: what one result holds in transit
 _IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="(https?://[^"]+)"')
 
 
@@ -295,7 +296,13 @@ def _source_view(report) -> dict:
 def render_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Environment,
                  asset_version: str, jobs: int = 1) -> dict[str, bytes]:
     """Every page through its template; ``jobs`` > 1 renders big sites in forked workers."""
-    out = {}
+    return dict(iter_pages(pages, site, config, env, asset_version, jobs))
+
+
+def iter_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Environment,
+               asset_version: str, jobs: int = 1) -> Iterator[tuple[str, bytes]]:
+    """``render_pages`` as ``(path, bytes)`` pairs, a batch of pages at a time, so a caller that
+    writes and drops them never holds more than a few batches."""
     common = {
         "site": {"title": config.title, "description": config.description, "language": config.language,
                  "base_url": config.base_url, "now": site.now, "total": len(site.order)},
@@ -307,9 +314,9 @@ def render_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Envi
     templates = {name: env.get_template(name) for name in dict.fromkeys(p.template for p in pages)}
     if len(pages) < PARALLEL_PAGES:
         jobs = 1
-    for part in workers.map_ranges(_render_range, (pages, templates, common, config.base_url), len(pages), jobs):
-        out.update(part)
-    return out
+    for part in workers.iter_ranges(_render_range, (pages, templates, common, config.base_url), len(pages), jobs,
+                                    batch=PAGE_BATCH):
+        yield from part.items()
 
 
 def _render_range(pages: list[Page], templates: dict, common: dict, base_url: str,
@@ -334,7 +341,11 @@ def _linker(from_path: str, base_url: str) -> Callable[[str], str]:
 
 def feed_files(site: Site, config: Config, views: dict[str, dict]) -> dict[str, bytes]:
     """Atom + JSON Feed for the whole site and for every country, tag and author."""
-    out = {}
+    return dict(iter_feed_files(site, config, views))
+
+
+def iter_feed_files(site: Site, config: Config, views: dict[str, dict]) -> Iterator[tuple[str, bytes]]:
+    """``feed_files`` as ``(path, bytes)`` pairs, one feed at a time."""
     targets = [("", config.title, site.order)] + [
         (group_path(g), f"{g.name} — {config.title}", g.keys)
         for g in site.countries + site.tags + site.authors
@@ -350,11 +361,10 @@ def feed_files(site: Site, config: Config, views: dict[str, dict]) -> dict[str, 
             view["body_html"] = str(view["body_html"])
             entries.append(view)
         page_url = urls.absolute(config.base_url, base)
-        out[f"{base}feed.xml"] = feeds.atom(title=title, feed_url=urls.absolute(config.base_url, f"{base}feed.xml"),
+        yield f"{base}feed.xml", feeds.atom(title=title, feed_url=urls.absolute(config.base_url, f"{base}feed.xml"),
                                             page_url=page_url, updated=site.now, entries=entries)
-        out[f"{base}feed.json"] = feeds.json_feed(title=title, feed_url=urls.absolute(config.base_url, f"{base}feed.json"),
+        yield f"{base}feed.json", feeds.json_feed(title=title, feed_url=urls.absolute(config.base_url, f"{base}feed.json"),
                                                   page_url=page_url, description=config.description, entries=entries)
-    return out
 
 
 def catalog(site: Site) -> bytes:
@@ -414,6 +424,12 @@ def asset_version(static: dict[str, bytes]) -> str:
 def render_site(site: Site, config: Config, jobs: int = 1, cache=None) -> dict[str, bytes]:
     """Every file of the site, in memory: pages, feeds, catalog, sitemap and static assets.
     ``cache`` (a ParseCache) lets an unchanged search index be reused."""
+    return dict(iter_site(site, config, jobs, cache))
+
+
+def iter_site(site: Site, config: Config, jobs: int = 1, cache=None) -> Iterator[tuple[str, bytes]]:
+    """``render_site`` as a stream of ``(path, bytes)`` pairs, each produced when it is needed
+    (pages a batch at a time), for a writer that stores and drops them. Every path comes once."""
     env = make_env(config)
     static = static_files(config)
     views = article_views(site)
@@ -421,13 +437,18 @@ def render_site(site: Site, config: Config, jobs: int = 1, cache=None) -> dict[s
     # Pagefind runs as its own process on the titles and bodies, beside all the rendering.
     with ThreadPoolExecutor(max_workers=1) as side:
         index = side.submit(search.cached_index, search.documents(views, config.language), config.language, cache)
-        files = render_pages(pages, site, config, env, asset_version(static), jobs)
-        files.update(edition_files(site, config, env, views))  # weeks/<w>/newsletter.{md,html,txt}
-        files.update(feed_files(site, config, views))
-        files.update(index.result())
-    files.update(static)
-    files["articles.json"] = catalog(site)
-    files["sitemap.xml"] = sitemap(pages, config)
-    files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {urls.absolute(config.base_url, 'sitemap.xml')}\n".encode()
-    files[".nojekyll"] = b""
-    return files
+        try:
+            yield from iter_pages(pages, site, config, env, asset_version(static), jobs)
+            yield from edition_files(site, config, env, views).items()  # weeks/<w>/newsletter.{md,html,txt}
+            yield from iter_feed_files(site, config, views)
+            index_files = index.result()
+        except BaseException:
+            index.cancel()
+            raise
+        yield from index_files.items()
+        del index_files
+    yield from static.items()
+    yield "articles.json", catalog(site)
+    yield "sitemap.xml", sitemap(pages, config)
+    yield "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {urls.absolute(config.base_url, 'sitemap.xml')}\n".encode()
+    yield ".nojekyll", b""

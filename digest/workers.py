@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from typing import Callable, Sequence
+from collections import deque
+from typing import Callable, Iterator, Sequence
 
 # Set once in each worker process by the pool's initializer (inherited through fork, never
 # pickled); the parent process never writes it.
@@ -31,16 +32,40 @@ def map_ranges(fn: Callable, args: tuple, total: int, jobs: int, chunks_per_job:
                progress: Callable[[int], None] | None = None) -> list:
     """``fn(*args, start, end)`` over ``range(total)`` cut in pieces, results in order.
     Runs in this process when ``jobs`` is 1 or fork is not available."""
+    return list(iter_ranges(fn, args, total, jobs, chunks_per_job=chunks_per_job, progress=progress))
+
+
+def iter_ranges(fn: Callable, args: tuple, total: int, jobs: int, chunks_per_job: int = 6,
+                progress: Callable[[int], None] | None = None, batch: int | None = None) -> Iterator:
+    """Like ``map_ranges`` but yields each piece's result as soon as it (and those before it)
+    are back, so the caller can use and drop it. ``batch`` caps the size of a piece (in
+    items): small pieces keep what is in flight small; only a few run ahead of the caller."""
     if jobs <= 1 or total < 2 or not can_fork():
-        return [fn(*args, 0, total)]
+        step = min(total, batch) if batch else total
+        for start in range(0, total, max(1, step)):
+            yield fn(*args, start, min(total, start + step))
+            if progress:
+                progress(min(total, start + step))
+        return
     pieces = max(1, min(total, jobs * chunks_per_job))
     step = -(-total // pieces)
+    if batch:
+        step = max(1, min(step, batch))
     bounds: Sequence[tuple[int, int]] = [(s, min(total, s + step)) for s in range(0, total, step)]
     ctx = multiprocessing.get_context("fork")
-    out = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_start, initargs=(fn, args)) as pool:
-        for (start, end), result in zip(bounds, pool.map(_run, bounds)):
-            out.append(result)
+        # A bounded window of pieces in flight: results that are back but not yet taken by the
+        # caller stay few, whatever the number of pieces.
+        ahead = 2 * jobs
+        pending = deque(pool.submit(_run, b) for b in bounds[:ahead])
+        following = iter(bounds[ahead:])
+        done_until = 0
+        while pending:
+            result = pending.popleft().result()
+            nxt = next(following, None)
+            if nxt is not None:
+                pending.append(pool.submit(_run, nxt))
+            done_until += 1
+            yield result
             if progress:
-                progress(end)
-    return out
+                progress(bounds[done_until - 1][1])
