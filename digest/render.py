@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 from urllib.parse import urlsplit
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from digest import charts, feeds, search, urls, workers
 from digest.config import Config
@@ -314,20 +314,57 @@ def iter_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Enviro
     templates = {name: env.get_template(name) for name in dict.fromkeys(p.template for p in pages)}
     if len(pages) < PARALLEL_PAGES:
         jobs = 1
-    for part in workers.iter_ranges(_render_range, (pages, templates, common, config.base_url), len(pages), jobs,
-                                    batch=PAGE_BATCH):
+    cards = Cards(env)  # filled in each worker (after the fork), so each keeps its own
+    for part in workers.iter_ranges(_render_range, (pages, templates, common, config.base_url, cards), len(pages),
+                                    jobs, batch=PAGE_BATCH):
         yield from part.items()
 
 
-def _render_range(pages: list[Page], templates: dict, common: dict, base_url: str,
+def _render_range(pages: list[Page], templates: dict, common: dict, base_url: str, cards: "Cards",
                   start: int, end: int) -> dict[str, bytes]:
     out = {}
     absolute = lambda p: urls.absolute(base_url, p)  # noqa: E731 - one per range, not per page
     for page in pages[start:end]:
+        link = _linker(page.path, base_url)
         html = templates[page.template].render(**common, **page.context, page_path=page.path,
-                                               url=_linker(page.path, base_url), absolute=absolute)
+                                               url=link, absolute=absolute, card_html=cards.for_page(link))
         out[urls.page_file(page.path)] = html.encode("utf-8")
     return out
+
+
+_LINK_MARK = re.compile("\x00([^\x00\x01]*)\x01")
+
+
+def _link_mark(target: str) -> str:
+    return f"\x00{target}\x01"
+
+
+class Cards:
+    """Each article's card (the ``card`` macro of ``_macros.html``) rendered once per process,
+    not once per listing it appears on (five to eight, plus "more from" lists). Its links are
+    rendered as placeholders holding the target; each page fills in its own relative links,
+    so the result is byte for byte what the macro gives on that page."""
+
+    def __init__(self, env: jinja2.Environment):
+        self._env = env
+        self._macros = None
+        self._done: dict[tuple, str] = {}
+
+    def for_page(self, link: Callable[[str], str]) -> Callable[..., Markup]:
+        def fill(match: re.Match) -> str:
+            target = match.group(1)  # as the template escaped it
+            return str(escape(link(unescape(target) if "&" in target else target)))
+
+        def card_html(a: dict, heading: str = "h3", excerpt: bool = True) -> Markup:
+            key = (a["path"], heading, excerpt)
+            html = self._done.get(key)
+            if html is None:
+                if self._macros is None:
+                    self._macros = self._env.get_template("_macros.html").make_module({"url": _link_mark})
+                html = self._done[key] = str(self._macros.card(a, heading, excerpt))
+            return Markup(_LINK_MARK.sub(fill, html))
+
+        return card_html
 
 
 def _linker(from_path: str, base_url: str) -> Callable[[str], str]:
