@@ -49,7 +49,6 @@ class RawItem:
     date_precision: str = UNKNOWN
     date_note: str = ""  # why the date is what it is, for readers ("on or before …")
     content_html: str = ""  # full body (HTML); text scrapes give escaped paragraphs
-    summary_html: str = ""
     base_url: str | None = None  # for resolving relative links in the body
     truncated: bool = False  # the source only gave a teaser
 

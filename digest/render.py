@@ -376,13 +376,9 @@ def _linker(from_path: str, base_url: str) -> Callable[[str], str]:
     return lambda target: urls.relative(from_path, target)
 
 
-def feed_files(site: Site, config: Config, views: dict[str, dict]) -> dict[str, bytes]:
-    """Atom + JSON Feed for the whole site and for every country, tag and author."""
-    return dict(iter_feed_files(site, config, views))
-
-
 def iter_feed_files(site: Site, config: Config, views: dict[str, dict]) -> Iterator[tuple[str, bytes]]:
-    """``feed_files`` as ``(path, bytes)`` pairs, one feed at a time."""
+    """Atom + JSON Feed for the whole site and for every country, tag and author, as
+    ``(path, bytes)`` pairs, one feed at a time."""
     targets = [("", config.title, site.order)] + [
         (group_path(g), f"{g.name} — {config.title}", g.keys)
         for g in site.countries + site.tags + site.authors

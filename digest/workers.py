@@ -28,17 +28,11 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def map_ranges(fn: Callable, args: tuple, total: int, jobs: int, chunks_per_job: int = 6,
-               progress: Callable[[int], None] | None = None) -> list:
-    """``fn(*args, start, end)`` over ``range(total)`` cut in pieces, results in order.
-    Runs in this process when ``jobs`` is 1 or fork is not available."""
-    return list(iter_ranges(fn, args, total, jobs, chunks_per_job=chunks_per_job, progress=progress))
-
-
 def iter_ranges(fn: Callable, args: tuple, total: int, jobs: int, chunks_per_job: int = 6,
                 progress: Callable[[int], None] | None = None, batch: int | None = None) -> Iterator:
-    """Like ``map_ranges`` but yields each piece's result as soon as it (and those before it)
-    are back, so the caller can use and drop it. ``batch`` caps the size of a piece (in
+    """``fn(*args, start, end)`` over ``range(total)`` cut in pieces, each piece's result yielded
+    in order as soon as it (and those before it) are back, so the caller can use and drop it.
+    Runs in this process when ``jobs`` is 1 or fork is not available. ``batch`` caps the size of a piece (in
     items): small pieces keep what is in flight small; only a few run ahead of the caller."""
     if jobs <= 1 or total < 2 or not can_fork():
         step = min(total, batch) if batch else total

@@ -352,3 +352,16 @@ def test_truncated_atom_and_rdf_keep_complete_items(tmp_path, name):
     report = read_source(tmp_path / name)
     assert len(report.items) == 1 and report.items[0].title == FORMATS[name][2]
     assert "kept the 1 complete item(s), skipped 1 incomplete one(s)" in report.problems[0]
+
+
+def test_json_feed_item_with_only_a_summary_keeps_its_text(tmp_path):
+    import json as _json
+
+    from digest.sources import read_source
+
+    path = tmp_path / "summary-only.json"
+    path.write_text(_json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "T",
+                                 "items": [{"id": "1", "url": "https://example.org/1", "title": "Short",
+                                            "summary": "Only <a summary> in Bishkek."}]}), encoding="utf-8")
+    item = read_source(path).items[0]
+    assert item.content_html == "<p>Only &lt;a summary&gt; in Bishkek.</p>"

@@ -165,9 +165,9 @@ def _squares(offset, start, end):
 
 
 def test_workers_keep_order_across_processes():
-    parts = workers.map_ranges(_squares, (1,), 103, jobs=2)
+    parts = list(workers.iter_ranges(_squares, (1,), 103, jobs=2))
     assert [x for part in parts for x in part] == [1 + i * i for i in range(103)]
-    assert workers.map_ranges(_squares, (0,), 5, jobs=1) == [[0, 1, 4, 9, 16]]
+    assert list(workers.iter_ranges(_squares, (0,), 5, jobs=1)) == [[0, 1, 4, 9, 16]]
 
 
 def _site_with_seeds(tmp_path):

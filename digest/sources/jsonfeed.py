@@ -45,6 +45,8 @@ def read(name: str, data: bytes, sidecar: Meta) -> SourceReport:
         body = entry.get("content_html") if isinstance(entry.get("content_html"), str) else ""
         if not body and entry.get("content_text"):
             body = "".join(f"<p>{html.escape(p)}</p>" for p in str(entry["content_text"]).split("\n\n") if p.strip())
+        if not body and entry.get("summary"):  # a summary is better than an empty page
+            body = f"<p>{html.escape(str(entry['summary']))}</p>"
         title = squash(str(entry.get("title") or ""))
         link = _http(_join(home, entry.get("url"))) or _http(entry.get("external_url"))
         if not (title or link or body):
@@ -66,7 +68,6 @@ def read(name: str, data: bytes, sidecar: Meta) -> SourceReport:
             date_note="" if published else (f"the feed's date “{raw[:60]}” could not be read" if raw
                                             else "the feed gives no date"),
             content_html=body,
-            summary_html=html.escape(str(entry.get("summary") or "")),
             base_url=str(link or home or "") or None,
         ))
     return SourceReport(file=name, format="jsonfeed", title=publisher, link=home, items=tuple(items),

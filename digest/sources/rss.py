@@ -130,7 +130,6 @@ def _item(source: str, entry, feed, channel_link: str | None) -> RawItem | None:
         date_precision=EXACT if published else UNKNOWN,
         date_note=note,
         content_html=body,
-        summary_html=summary,
         base_url=base or link,
     )
 
