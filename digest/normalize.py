@@ -44,9 +44,8 @@ def to_article(item: RawItem) -> Article:
     text = plain(body)
     # An untitled item is shown under its first words (a page of "Untitled" helps nobody).
     title = item.title or clean_line(text, 80) or f"Untitled story from {item.publisher}"
-    summary_source = " ".join(
-        t for t in re.split(r"(?<=</p>)", body) if not _CREDIT.match(plain(t))
-    )
+    paragraphs = (plain(t) for t in re.split(r"(?<=</p>)", body))
+    summary = " ".join(p for p in paragraphs if not _CREDIT.match(p))  # bylines are no summary
     link = canonical_url(item.link)
     if item.guid or link:
         ident = item.guid or link
@@ -67,7 +66,7 @@ def to_article(item: RawItem) -> Article:
         date_precision=item.date_precision,
         date_note=item.date_note,
         body_html=body,
-        excerpt=excerpt(plain(summary_source) or text),
+        excerpt=excerpt(summary or text),
         sources=(item.source,),
         truncated=item.truncated,
         categories=item.categories,
@@ -110,17 +109,22 @@ def normalize(reports: tuple[SourceReport, ...], converted=None) -> list[Article
     by_key: dict[str, int] = {}
     articles: list[Article | None] = []
     for article in converted if converted is not None else (to_article(i) for r in reports for i in r.items):
-        hits = sorted({by_key[k] for k in dedupe_keys(article) if k in by_key})
+        keys = dedupe_keys(article)
+        hits = sorted({by_key[k] for k in keys if k in by_key})
         if hits:
             index = hits[0]
             merged = merge(articles[index], article)
             for extra in hits[1:]:  # this item joined two stories seen separately so far
                 merged = merge(merged, articles[extra])
                 articles[extra] = None
+            if len(hits) > 1:  # keys that named a folded story now name the one it joined
+                folded = set(hits[1:])
+                by_key.update({k: index for k, v in by_key.items() if v in folded})
             articles[index] = merged
+            keys += dedupe_keys(merged)  # the merged story answers to every key of its parts
         else:
             index = len(articles)
             articles.append(article)
-        for k in dedupe_keys(articles[index]) + dedupe_keys(article):
+        for k in keys:
             by_key[k] = index
     return [a for a in articles if a is not None]

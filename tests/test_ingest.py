@@ -365,3 +365,23 @@ def test_json_feed_item_with_only_a_summary_keeps_its_text(tmp_path):
                                             "summary": "Only <a summary> in Bishkek."}]}), encoding="utf-8")
     item = read_source(path).items[0]
     assert item.content_html == "<p>Only &lt;a summary&gt; in Bishkek.</p>"
+
+
+def test_an_item_matching_a_story_already_merged_into_another_joins_it():
+    """A and B are separate until C links them (A's link, B's title); a later item with B's
+    guid must join the merged story, not the folded copy."""
+    from datetime import datetime, timezone
+
+    from digest.model import RawItem, SourceReport
+    from digest.normalize import normalize
+
+    day = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    def item(guid, link, title):
+        return RawItem(source="f.xml", publisher="P", title=title, link=link, guid=guid, published=day,
+                       date_precision="exact", content_html="<p>Text.</p>")
+
+    report = SourceReport(file="f.xml", format="rss", items=(
+        item("a", "https://e.org/1", "Alpha"), item("b", "https://e.org/2", "Beta"),
+        item("c", "https://e.org/1", "Beta"), item("b", None, "Gamma")))
+    assert [a.id for a in normalize((report,))] == ["a"]
