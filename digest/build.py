@@ -21,7 +21,7 @@ from digest.parsecache import (DEFAULT_DIR, ParseCache, Progress, classify_all, 
 from digest.render import BUILTIN_STATIC, BUILTIN_TEMPLATES, iter_site
 from digest.site import build_site
 from digest.sources import read_cache, read_source
-from digest.write import write_site
+from digest.write import Previous, update_site
 
 
 @dataclass(frozen=True)
@@ -68,18 +68,24 @@ def build(config: Config, environ=os.environ, parse_cache: Path | None = None, j
     store = ParseCache(config.path(parse_cache if parse_cache is not None else DEFAULT_DIR))
     out_dir = config.path(config.out_dir)
     inputs = buildstate.fingerprint(config, environ, store, (BUILTIN_TEMPLATES, BUILTIN_STATIC))
-    last = buildstate.load(store, inputs, out_dir)
-    if last is not None:  # nothing changed and dist/ is as we left it: it is already the answer
+    last = buildstate.load(store, out_dir)
+    previous = Previous(out_dir, last.manifest if last else None)
+    if last is not None and last.fingerprint == inputs and previous.untouched():
+        # Nothing changed and dist/ is as we left it: it is already the answer.
         tell("done", 0, 0)
-        return BuildResult(files=last.files, written=0, unchanged=last.files, seconds=time.perf_counter() - started,
-                           stories=last.stories, sources=last.sources, problems=last.problems,
-                           load_site=lambda: buildstate.load_site(store) or build_model(config, environ, store, 1))
+        snap = last.snapshot
+        return BuildResult(files=snap.files, written=0, unchanged=snap.files, seconds=time.perf_counter() - started,
+                           stories=snap.stories, sources=snap.sources, problems=snap.problems,
+                           load_site=lambda: build_model(config, environ, store, 1))
     site = build_model(config, environ, store, jobs or default_jobs(), progress)
     tell("rendering", 0, 0)
-    # Each file goes into the staging folder as soon as it is rendered and is then dropped:
-    # the parent never holds the whole site (4.4 GiB at 10,000 stories when it did).
-    stats = write_site(iter_site(site, config, jobs or default_jobs(), store), out_dir)
-    buildstate.save(store, inputs, out_dir, site, stats["files"])
+    # Each file goes to the writer as soon as it is rendered and is then dropped (the parent
+    # never holds the whole site); pages whose inputs did not change are not rendered at all.
+    written = update_site(iter_site(site, config, jobs or default_jobs(), store, previous.fresh), out_dir, previous)
+    stats = written.counts()
+    snapshot = buildstate.Snapshot(files=stats["files"], stories=len(site.order), sources=len(site.sources),
+                                   problems=site.problems)
+    buildstate.save(store, inputs, out_dir, snapshot, written.manifest)
     prune(store, ("sources", "articles", "search"))  # entries for files and code that are gone
     tell("done", 0, 0)
     return BuildResult(files=stats["files"], written=stats["written"], unchanged=stats["unchanged"],

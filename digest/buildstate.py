@@ -9,9 +9,11 @@ they are, and the built-in templates and static files. Files are compared by nam
 rsync do; any difference, or any doubt (an unreadable state file, a touched ``dist/`` file),
 means a full build.
 
-The state lives in the parse cache folder: ``last-build`` holds the fingerprint, the manifest
-of ``dist/`` (name, size, mtime, inode of every file) and the last report (counts, warnings);
-``last-site`` the pickled site model, read only if the caller asks for the model.
+The state lives in the parse cache folder: ``last-build`` holds the fingerprint, the writer's
+manifest of ``dist/`` (size, mtime, inode, hash and render key of every file, see write.py)
+and the last report (counts, warnings). The same manifest lets a build that does have work
+skip every page whose inputs did not change. The model is not stored: a caller that asks for
+it after a no-change build gets it from the parse cache (pickling it cost seconds at 10,000).
 """
 
 from __future__ import annotations
@@ -22,16 +24,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digest.config import Config
-from digest.model import Site
 from digest.parsecache import ParseCache
+from digest.write import Manifest
 
 _SKIP_DIRS = {"__pycache__", "node_modules"}
 STATE_KIND = "state"
 
 
 @dataclass(frozen=True)
+class State:
+    fingerprint: str
+    out_dir: str
+    snapshot: "Snapshot"
+    manifest: Manifest  # every file of dist/ as the writer left it
+
+
+@dataclass(frozen=True)
 class Snapshot:
-    """What the last build reported; its model stays on disk until asked for (``load_site``)."""
+    """What the last build reported."""
 
     files: int
     stories: int
@@ -72,39 +82,13 @@ def fingerprint(config: Config, environ, cache: ParseCache, extra_dirs: tuple[Pa
     return h.hexdigest()
 
 
-def manifest(out_dir: Path) -> dict[str, tuple[int, int, int]]:
-    out = {}
-    for top, _, names in os.walk(out_dir):
-        for name in names:
-            path = os.path.join(top, name)
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            out[os.path.relpath(path, out_dir)] = (st.st_size, st.st_mtime_ns, st.st_ino)
-    return out
-
-
-def load(cache: ParseCache, key: str, out_dir: Path) -> Snapshot | None:
-    """The last build's report, when its inputs hashed to ``key`` and ``out_dir`` is untouched."""
+def load(cache: ParseCache, out_dir: Path) -> State | None:
+    """What the last build into ``out_dir`` left: its input fingerprint, report and manifest."""
     state = cache.load(STATE_KIND, "last-build")
-    if not isinstance(state, dict) or state.get("fingerprint") != key:
+    if not isinstance(state, State) or state.out_dir != str(out_dir.resolve()):
         return None
-    if state.get("out_dir") != str(out_dir.resolve()) or manifest(out_dir) != state.get("manifest"):
-        return None
-    snapshot = state.get("snapshot")
-    return snapshot if isinstance(snapshot, Snapshot) else None
+    return state
 
 
-def load_site(cache: ParseCache) -> Site | None:
-    site = cache.load(STATE_KIND, "last-site")
-    return site if isinstance(site, Site) else None
-
-
-def save(cache: ParseCache, key: str, out_dir: Path, site: Site, files: int) -> None:
-    # The model first: a state that points to it is only written once it is there.
-    cache.store(STATE_KIND, "last-site", site)
-    snapshot = Snapshot(files=files, stories=len(site.order), sources=len(site.sources), problems=site.problems)
-    cache.store(STATE_KIND, "last-build", {
-        "fingerprint": key, "out_dir": str(out_dir.resolve()), "manifest": manifest(out_dir), "snapshot": snapshot,
-    })
+def save(cache: ParseCache, key: str, out_dir: Path, snapshot: Snapshot, manifest: Manifest) -> None:
+    cache.store(STATE_KIND, "last-build", State(key, str(out_dir.resolve()), snapshot, manifest))

@@ -19,6 +19,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Callable, Iterator
 from urllib.parse import quote, urlsplit
 
 import css_inline
@@ -193,12 +194,23 @@ def render_edition(edition: dict, env: jinja2.Environment, fmt: str) -> str:
 
 def edition_files(site: Site, config: Config, env: jinja2.Environment, views: dict[str, dict]) -> dict[str, bytes]:
     """``weeks/<yyyy>-w<ww>/newsletter.{md,html,txt}`` for every week (the render hook)."""
-    out = {}
+    return {path: data for path, data, _ in iter_edition_files(site, config, env, views)}
+
+
+def iter_edition_files(site: Site, config: Config, env: jinja2.Environment, views: dict[str, dict],
+                       keys: Callable | None = None, fresh: Callable[[str, str], bool] | None = None) -> Iterator[tuple]:
+    """``edition_files`` as ``(path, bytes, key)``; ``keys(week, picks)`` names a week's inputs and
+    a week whose three files ``fresh`` finds unchanged comes as ``(path, None, key)`` (keep)."""
     for week in site.weeks:
+        names = {fmt: f"weeks/{week.slug}/newsletter.{ext}" for fmt, ext in FORMATS.items()}
+        key = keys(week, load_picks(config, week.name)) if keys else None
+        if fresh and key and all(fresh(name, key) for name in names.values()):
+            for name in names.values():
+                yield name, None, key
+            continue
         edition = make_edition(site, config, week, views)
-        for fmt, ext in FORMATS.items():
-            out[f"weeks/{week.slug}/newsletter.{ext}"] = render_edition(edition, env, fmt).encode("utf-8")
-    return out
+        for fmt, name in names.items():
+            yield name, render_edition(edition, env, fmt).encode("utf-8"), key
 
 
 def find_week(site: Site, week: str | None) -> Group:

@@ -21,10 +21,12 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup, escape
 
-from digest import charts, feeds, search, urls, workers
+from digest import charts, feeds, fingerprint, search, urls, workers
 from digest.config import Config
 from digest.model import APPROXIMATE, EXACT, Article, Group, Site
-from digest.newsletter import edition_files
+from digest.newsletter import iter_edition_files
+from digest.parsecache import code_version
+from digest.write import KEEP
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 BUILTIN_STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -139,20 +141,19 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
         "rates": [r.__dict__ for r in site.rates],
         "rates_source": site.rates[0].source if site.rates else "",
         "total": len(site.order),
+        "now": site.now,
         "feed": "feed.xml",
     }))
 
-    neighbours = {g.kind + g.name: g for g in all_groups}
+    by_name = {g.kind + g.name: g for g in all_groups}
+    positions: dict[str, dict[str, int]] = {}
     for key in site.order:
         view = views[key]
         article = site.articles[key]
         more = []
         for kind, names in (("country", article.countries), ("tag", article.tags)):
             for name in names[:2]:
-                group = neighbours[kind + name]
-                # The group's first four keys hold its three newest others: scanning the whole
-                # group for every article made this quadratic (2,000-story countries at 10k).
-                others = [views[k] for k in group.keys[:4] if k != key][:3]
+                others = [views[k] for k in _around(by_name[kind + name], key, positions)]
                 if others:
                     more.append({"label": name, "path": group_paths[(kind, name)], "articles": others})
         pages.append(Page(view["path"], "article.html", {"article": view, "more": more[:3],
@@ -185,6 +186,20 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
     pages.append(Page("search/", "search.html", {"total": len(site.order)}))
     pages.append(Page("404.html", "404.html", {}))
     return pages
+
+
+def _around(group: Group, key: str, positions: dict[str, dict[str, int]], count: int = 3) -> list[str]:
+    """The ``count`` stories of ``group`` published nearest to ``key``: the next newer one and
+    the older ones after it (all older for the newest). Only the neighbours, not the group's
+    newest: a new story then changes the "more from" lists of a few pages, not of every page
+    of its country (and the lookup stays linear: a scan of 2,000-story countries per article
+    was quadratic)."""
+    index = positions.get(group.kind + group.name)
+    if index is None:
+        index = positions[group.kind + group.name] = {k: i for i, k in enumerate(group.keys)}
+    i = index[key]
+    start = max(0, min(i - 1, len(group.keys) - count - 1))
+    return [k for k in group.keys[start:start + count + 1] if k != key][:count]
 
 
 def _country_chart(site: Site, chart_id: str, width: int = 320):
@@ -305,7 +320,7 @@ def iter_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Enviro
     writes and drops them never holds more than a few batches."""
     common = {
         "site": {"title": config.title, "description": config.description, "language": config.language,
-                 "base_url": config.base_url, "now": site.now, "total": len(site.order)},
+                 "base_url": config.base_url},
         "nav": [("", "Home"), ("countries/", "Countries"), ("tags/", "Tags"), ("authors/", "Authors"),
                 ("weeks/", "Weeks"), ("sources/", "Sources"), ("search/", "Search")],
         "asset_version": asset_version,
@@ -376,17 +391,31 @@ def _linker(from_path: str, base_url: str) -> Callable[[str], str]:
     return lambda target: urls.relative(from_path, target)
 
 
-def iter_feed_files(site: Site, config: Config, views: dict[str, dict]) -> Iterator[tuple[str, bytes]]:
+def iter_feed_files(site: Site, config: Config, views: dict[str, dict], keys: Callable | None = None,
+                    fresh: Callable[[str, str], bool] | None = None) -> Iterator[tuple]:
     """Atom + JSON Feed for the whole site and for every country, tag and author, as
-    ``(path, bytes)`` pairs, one feed at a time."""
+    ``(path, bytes)`` pairs, one feed at a time. With ``keys`` (the key of a feed's inputs)
+    each pair gains its key, and a feed that ``fresh`` says is unchanged comes as KEEP."""
     targets = [("", config.title, site.order)] + [
         (group_path(g), f"{g.name} — {config.title}", g.keys)
         for g in site.countries + site.tags + site.authors
     ]
-    for base, title, keys in targets:
+    for base, title, keys_ in targets:
+        shown = [views[key] for key in keys_[:FEED_ITEMS]]
+        # A feed is as new as its newest story (not the build), so it changes only with them.
+        updated = max((v["published"] for v in shown if v["published"]), default=site.now)
+        names = (f"{base}feed.xml", f"{base}feed.json")
+        if keys is None:
+            key = None
+        else:
+            key = keys(base, title, updated, shown)
+            if fresh and fresh(names[0], key) and fresh(names[1], key):
+                yield names[0], KEEP, key
+                yield names[1], KEEP, key
+                continue
         entries = []
-        for key in keys[:FEED_ITEMS]:
-            view = dict(views[key])
+        for view in shown:
+            view = dict(view)
             view["link"] = urls.absolute(config.base_url, view["path"])
             view["tags"] = [t["name"] for t in view["tags"]]
             view["countries"] = [c["name"] for c in view["countries"]]
@@ -394,10 +423,16 @@ def iter_feed_files(site: Site, config: Config, views: dict[str, dict]) -> Itera
             view["body_html"] = str(view["body_html"])
             entries.append(view)
         page_url = urls.absolute(config.base_url, base)
-        yield f"{base}feed.xml", feeds.atom(title=title, feed_url=urls.absolute(config.base_url, f"{base}feed.xml"),
-                                            page_url=page_url, updated=site.now, entries=entries)
-        yield f"{base}feed.json", feeds.json_feed(title=title, feed_url=urls.absolute(config.base_url, f"{base}feed.json"),
-                                                  page_url=page_url, description=config.description, entries=entries)
+        atom = feeds.atom(title=title, feed_url=urls.absolute(config.base_url, names[0]),
+                          page_url=page_url, updated=updated, entries=entries)
+        json_ = feeds.json_feed(title=title, feed_url=urls.absolute(config.base_url, names[1]),
+                                page_url=page_url, description=config.description, entries=entries)
+        if keys is None:
+            yield names[0], atom
+            yield names[1], json_
+        else:
+            yield names[0], atom, key
+            yield names[1], json_, key
 
 
 def catalog(site: Site) -> bytes:
@@ -457,31 +492,60 @@ def asset_version(static: dict[str, bytes]) -> str:
 def render_site(site: Site, config: Config, jobs: int = 1, cache=None) -> dict[str, bytes]:
     """Every file of the site, in memory: pages, feeds, catalog, sitemap and static assets.
     ``cache`` (a ParseCache) lets an unchanged search index be reused."""
-    return dict(iter_site(site, config, jobs, cache))
+    return {path: data for path, data, _ in iter_site(site, config, jobs, cache)}
 
 
-def iter_site(site: Site, config: Config, jobs: int = 1, cache=None) -> Iterator[tuple[str, bytes]]:
-    """``render_site`` as a stream of ``(path, bytes)`` pairs, each produced when it is needed
-    (pages a batch at a time), for a writer that stores and drops them. Every path comes once."""
+def iter_site(site: Site, config: Config, jobs: int = 1, cache=None,
+              fresh: Callable[[str, str], bool] | None = None) -> Iterator[tuple[str, bytes | None, str | None]]:
+    """``render_site`` as a stream of ``(path, bytes, key)``, each produced when it is needed
+    (pages a batch at a time), for a writer that stores and drops them. Every path comes once.
+
+    ``key`` names everything the file is made from (code, config, templates, static files and
+    its own data; see fingerprint.py). With ``fresh(path, key)`` (the writer's knowledge of
+    ``dist/``), a page, feed or newsletter whose key is unchanged is not rendered at all and
+    comes as ``KEEP`` instead of bytes: after a new feed, only the pages it touches are made."""
     env = make_env(config)
     static = static_files(config)
+    version = asset_version(static)
     views = article_views(site)
     pages = build_pages(site, config, views)
+    memo = fingerprint.memo_of(views.values())
+    code = cache.version if cache is not None else code_version()
+    content_key = fingerprint.of(code, repr(config))
+    render_key = fingerprint.of(content_key, fingerprint.of_files(Path(d) for d in env.loader.searchpath), version)
     # Pagefind runs as its own process on the titles and bodies, beside all the rendering.
     with ThreadPoolExecutor(max_workers=1) as side:
         index = side.submit(search.cached_index, search.documents(views, config.language), config.language, cache)
         try:
-            yield from iter_pages(pages, site, config, env, asset_version(static), jobs)
-            yield from edition_files(site, config, env, views).items()  # weeks/<w>/newsletter.{md,html,txt}
-            yield from iter_feed_files(site, config, views)
+            todo, page_keys = [], {}
+            for page in pages:
+                path = urls.page_file(page.path)
+                key = page_keys[path] = fingerprint.of(render_key, page.path, page.template, page.context, memo=memo)
+                if fresh and fresh(path, key):
+                    yield path, KEEP, key
+                else:
+                    todo.append(page)
+            for path, data in iter_pages(todo, site, config, env, version, jobs):
+                yield path, data, page_keys[path]
+            yield from iter_edition_files(
+                site, config, env, views, fresh=fresh,
+                keys=lambda week, picks: fingerprint.of(render_key, "edition", week.name, repr(picks),
+                                                         [views[k] for k in week.keys], memo=memo))
+            yield from iter_feed_files(
+                site, config, views, fresh=fresh,
+                keys=lambda base, title, updated, shown: fingerprint.of(content_key, "feed", base, title, updated,
+                                                                        shown, memo=memo))
             index_files = index.result()
         except BaseException:
             index.cancel()
             raise
-        yield from index_files.items()
+        for path, data in index_files.items():
+            yield path, data, None
         del index_files
-    yield from static.items()
-    yield "articles.json", catalog(site)
-    yield "sitemap.xml", sitemap(pages, config)
-    yield "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {urls.absolute(config.base_url, 'sitemap.xml')}\n".encode()
-    yield ".nojekyll", b""
+    for path, data in static.items():
+        yield path, data, None
+    yield "articles.json", catalog(site), None
+    yield "sitemap.xml", sitemap(pages, config), None
+    robots = f"User-agent: *\nAllow: /\nSitemap: {urls.absolute(config.base_url, 'sitemap.xml')}\n"
+    yield "robots.txt", robots.encode(), None
+    yield ".nojekyll", b"", None

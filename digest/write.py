@@ -1,14 +1,31 @@
-"""The only writer: the whole site goes into a fresh folder next to ``dist/`` and is then
-swapped in, so a failed build leaves the previous site untouched. Files whose bytes did not
-change are hard-linked from the previous build, which keeps their mtimes (rsync, Pages)."""
+"""The only writer. A build never leaves a half-written site behind: everything that changed is
+first written into a staging folder next to ``dist/``, and only when the whole site has been
+produced does it go live. The first build renames the finished folder into place; later builds
+move each changed file into place (one rename each) and delete what the site no longer has.
+Files whose bytes did not change are never touched, so they keep their mtimes (rsync, Pages),
+and a rebuild after a small change costs the size of the change, not of the site (at 10,000
+stories, copying the tree as hard links and removing the old one took 7 s).
+
+The writer remembers what it wrote (``Manifest``: size, mtime, inode, hash and the renderer's
+key of every file). A file still on disk exactly as written (same size, mtime and inode) is
+*trusted*: the renderer may skip a page whose key is unchanged (``KEEP``), and the writer
+compares new bytes with the recorded hash instead of reading the old file. Anything else in
+``dist/`` (edited by hand, replaced, unknown) is compared by its bytes, or removed.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import os
 import shutil
+import stat
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
+
+KEEP = None  # in place of bytes: "this file is unchanged, keep the one in dist/" (see Previous.fresh)
 
 
 class UnsafePath(ValueError):
@@ -22,62 +39,220 @@ def safe_relpath(path: str) -> PurePosixPath:
     return rel
 
 
+class Entry(NamedTuple):
+    """One file of ``dist/`` as the writer left it."""
+
+    size: int
+    mtime_ns: int
+    ino: int
+    digest: bytes
+    key: str | None  # the renderer's key for the file's inputs, when it gave one
+
+
+Manifest = dict[str, Entry]
+
+
+def digest_of(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def scan(out_dir: Path) -> dict[str, tuple[int, int, int]]:
+    """Every file (and symlink) under ``out_dir``: site path → (size, mtime_ns, inode). Symlinks
+    are listed with an impossible size so they are never trusted, and never followed."""
+    out: dict[str, tuple[int, int, int]] = {}
+    stack = [("", str(out_dir))]
+    while stack:
+        prefix, folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for e in entries:
+            rel = prefix + e.name
+            if e.is_dir(follow_symlinks=False):
+                stack.append((rel + "/", e.path))
+                continue
+            try:
+                st = e.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            out[rel] = (st.st_size if stat.S_ISREG(st.st_mode) else -1, st.st_mtime_ns, st.st_ino)
+    return out
+
+
+class Previous:
+    """``dist/`` before this build, checked against the last build's manifest."""
+
+    def __init__(self, out_dir: Path, manifest: Manifest | None):
+        self.on_disk = scan(out_dir) if out_dir.is_dir() and not out_dir.is_symlink() else {}
+        self.trusted: Manifest = {}
+        self.expected = len(manifest or {})
+        for path, entry in (manifest or {}).items():
+            if self.on_disk.get(path) == (entry.size, entry.mtime_ns, entry.ino):
+                self.trusted[path] = entry
+
+    def untouched(self) -> bool:
+        """``dist/`` holds exactly the files of the last build, each as it was written."""
+        return len(self.trusted) == len(self.on_disk) == self.expected > 0
+
+    def fresh(self, path: str, key: str | None) -> bool:
+        """The file is on disk as the last build wrote it from inputs with this ``key``."""
+        entry = self.trusted.get(path)
+        return key is not None and entry is not None and entry.key == key
+
+
+@dataclass
+class Written:
+    files: int
+    written: int
+    unchanged: int
+    manifest: Manifest
+
+    def counts(self) -> dict[str, int]:
+        return {"files": self.files, "written": self.written, "unchanged": self.unchanged}
+
+
 def write_site(files: Mapping[str, bytes] | Iterable[tuple[str, bytes]], out_dir: Path) -> dict[str, int]:
-    """Write ``files`` as the new ``out_dir``: a mapping (site path → bytes) or an iterable of
-    ``(path, bytes)`` pairs, each written into the staging folder as it arrives, so a caller
-    can stream a big site through without holding it. A path given twice keeps its last bytes
-    (as ``dict.update`` would). The swap happens only after the last file. Returns counts."""
-    out_dir = out_dir.resolve()
+    """Write ``files`` (site path → bytes, or ``(path, bytes)`` pairs as they are produced) as
+    the new ``out_dir``. A path given twice keeps its last bytes. Returns counts."""
+    return update_site(files, out_dir).counts()
+
+
+def update_site(files: Mapping[str, bytes] | Iterable[tuple], out_dir: Path, previous: Previous | None = None) -> Written:
+    """``write_site`` for a stream of ``(path, bytes)`` or ``(path, bytes or KEEP, key)``; KEEP
+    is only valid for a path ``previous.fresh`` approved. Returns counts and the new manifest."""
+    out_dir = out_dir.absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    in_place = out_dir.is_dir() and not out_dir.is_symlink()
+    if previous is None:
+        previous = Previous(out_dir, None)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-new-", dir=out_dir.parent))
-    written = kept = 0
-    seen: dict[PurePosixPath, bool] = {}  # path → was it hard-linked from the previous build
-    made: set[Path] = {tmp}
+    site = _InPlace(out_dir, tmp, previous) if in_place else _Fresh(tmp)
     pairs = sorted(files.items()) if isinstance(files, Mapping) else files
     try:
-        for path, data in pairs:
-            rel = safe_relpath(path)
-            target = tmp.joinpath(*rel.parts)
-            if rel in seen:  # a later copy wins; never write through a link into the old tree
-                linked = seen.pop(rel)
-                kept, written = kept - linked, written - (not linked)
-                target.unlink()
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            previous = out_dir.joinpath(*rel.parts)
-            if _same(previous, data):
-                try:
-                    os.link(previous, target)
-                    kept += 1
-                    seen[rel] = True
-                    continue
-                except OSError:
-                    pass
-            target.write_bytes(data)
-            written += 1
-            seen[rel] = False
-        _swap(tmp, out_dir)
+        for item in pairs:
+            path, data = item[0], item[1]
+            site.add(str(safe_relpath(path)), data, item[2] if len(item) > 2 else None)
+        result = site.finish(out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return {"files": written + kept, "written": written, "unchanged": kept}
+    return result
+
+
+class _Fresh:
+    """No site yet: write the tree into the staging folder and rename it into place."""
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.made: set[Path] = {tmp}
+        self.files: dict[str, tuple[bytes, str | None]] = {}
+
+    def add(self, rel: str, data: bytes | None, key: str | None) -> None:
+        if data is KEEP:
+            raise ValueError(f"{rel}: nothing to keep, there is no previous site")
+        target = self.tmp / rel
+        if target.parent not in self.made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.made.add(target.parent)
+        target.write_bytes(data)
+        self.files[rel] = (digest_of(data), key)
+
+    def finish(self, out_dir: Path) -> Written:
+        if out_dir.is_symlink() or out_dir.exists():  # a symlink or file where the site goes
+            out_dir.unlink()
+        self.tmp.rename(out_dir)
+        os.chmod(out_dir, 0o755)
+        manifest = {}
+        for rel, (dig, key) in self.files.items():
+            st = os.stat(out_dir / rel)
+            manifest[rel] = Entry(st.st_size, st.st_mtime_ns, st.st_ino, dig, key)
+        return Written(len(manifest), len(manifest), 0, manifest)
+
+
+class _InPlace:
+    """A site is there: stage what changed, then move it in and remove what is gone."""
+
+    def __init__(self, out_dir: Path, tmp: Path, previous: Previous):
+        self.out_dir, self.tmp, self.previous = out_dir, tmp, previous
+        self.kept: dict[str, Entry] = {}
+        self.staged: dict[str, tuple[str, bytes, str | None]] = {}  # rel → (staging name, digest, key)
+        self.names = itertools.count()
+
+    def add(self, rel: str, data: bytes | None, key: str | None) -> None:
+        self.kept.pop(rel, None)  # a later copy wins
+        old = self.staged.pop(rel, None)
+        if old:
+            os.unlink(self.tmp / old[0])
+        trusted = self.previous.trusted.get(rel)
+        if data is KEEP:
+            if trusted is None or trusted.key != key:
+                raise ValueError(f"{rel}: kept, but the file in the output folder is not the one the last build wrote")
+            self.kept[rel] = trusted
+            return
+        dig = digest_of(data)
+        if trusted is not None and trusted.digest == dig:
+            self.kept[rel] = trusted._replace(key=key)
+            return
+        if trusted is None and self.previous.on_disk.get(rel, (-1,))[0] == len(data) and _same(self.out_dir / rel, data):
+            st = self.previous.on_disk[rel]
+            self.kept[rel] = Entry(st[0], st[1], st[2], dig, key)
+            return
+        name = str(next(self.names))
+        (self.tmp / name).write_bytes(data)
+        self.staged[rel] = (name, dig, key)
+
+    def finish(self, out_dir: Path) -> Written:
+        # Everything is rendered: from here on only renames and deletions.
+        made: set[str] = set()
+        manifest = dict(self.kept)
+        for rel, (name, dig, key) in self.staged.items():
+            target = out_dir / rel
+            _safe_parent(out_dir, rel, made)
+            try:
+                os.replace(self.tmp / name, target)
+            except IsADirectoryError:
+                shutil.rmtree(target)
+                os.replace(self.tmp / name, target)
+            st = os.stat(target)
+            manifest[rel] = Entry(st.st_size, st.st_mtime_ns, st.st_ino, dig, key)
+        gone = sorted(set(self.previous.on_disk) - set(manifest), reverse=True)
+        for rel in gone:
+            try:
+                os.unlink(out_dir / rel)
+            except OSError:
+                pass
+        for folder in sorted({str(PurePosixPath(rel).parent) for rel in gone} - {"."}, key=len, reverse=True):
+            for parent in [PurePosixPath(folder), *PurePosixPath(folder).parents][:-1]:
+                try:
+                    os.rmdir(out_dir / parent)  # only if now empty
+                except OSError:
+                    break
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return Written(len(manifest), len(self.staged), len(self.kept), manifest)
+
+
+def _safe_parent(out_dir: Path, rel: str, made: set[str]) -> None:
+    """Make the folders of ``rel`` inside ``out_dir``, replacing any symlink or file in the way,
+    so a write can never follow a link out of the site."""
+    parts = PurePosixPath(rel).parts[:-1]
+    for i in range(1, len(parts) + 1):
+        sub = "/".join(parts[:i])
+        if sub in made:
+            continue
+        path = out_dir / sub
+        try:
+            st = os.lstat(path)
+            if not stat.S_ISDIR(st.st_mode):
+                os.unlink(path)
+                os.mkdir(path)
+        except FileNotFoundError:
+            os.mkdir(path)
+        made.add(sub)
 
 
 def _same(path: Path, data: bytes) -> bool:
     try:
-        return path.is_file() and not path.is_symlink() and path.stat().st_size == len(data) and path.read_bytes() == data
+        return path.is_file() and not path.is_symlink() and path.read_bytes() == data
     except OSError:
         return False
-
-
-def _swap(new: Path, out_dir: Path) -> None:
-    old = None
-    if out_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-old-", dir=out_dir.parent))
-        old.rmdir()
-        out_dir.rename(old)
-    new.rename(out_dir)
-    os.chmod(out_dir, 0o755)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -82,6 +82,6 @@ def test_streamed_site_equals_the_dict_and_the_build(seed_build, seed_config, mo
     # Forked workers and small batches (the 10,000-story path) give the same files, each once.
     monkeypatch.setattr(render, "PARALLEL_PAGES", 1)
     monkeypatch.setattr(render, "PAGE_BATCH", 9)
-    pairs = list(iter_site(result.site, seed_config, jobs=2))
-    assert len(pairs) == len({p for p, _ in pairs})
-    assert dict(pairs) == whole
+    triples = list(iter_site(result.site, seed_config, jobs=2))
+    assert len(triples) == len({p for p, _, _ in triples})
+    assert {p: d for p, d, _ in triples} == whole

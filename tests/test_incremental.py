@@ -1,0 +1,169 @@
+"""Incremental rebuilds: after a change only the files it touches are rendered and written, and
+the result is byte for byte what a build from nothing gives."""
+
+import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from digest import render
+from digest.build import build
+from digest.config import load_config
+from digest.write import Previous, update_site, write_site
+
+from .conftest import SEEDS, make_site
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _feed(items: list[tuple[str, str, str]]) -> str:
+    """A small RSS file: (title, date, category) per item."""
+    body = "".join(
+        f"<item><title>{t}</title><link>https://example.org/news/{i}-{abs(hash(t)) % 10**8}/</link>"
+        f"<guid>https://example.org/news/{i}-{t}</guid><pubDate>{d}</pubDate><category>{c}</category>"
+        f"<dc:creator>Reporter {i % 3}</dc:creator>"
+        f"<description>&lt;p&gt;{t}. A report from {c}, with details.&lt;/p&gt;</description></item>"
+        for i, (t, d, c) in enumerate(items))
+    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            f"<channel><title>Extra</title><link>https://example.org/</link><description>x</description>{body}"
+            "</channel></rss>")
+
+
+NEW = _feed([("Astana opens a new metro line", "Mon, 29 Jun 2026 09:00:00 +0000", "Kazakhstan"),
+             ("Bishkek schools add Kyrgyz lessons", "Tue, 30 Jun 2026 10:00:00 +0000", "Kyrgyzstan")])
+
+
+@pytest.fixture
+def site(tmp_path):
+    return make_site(tmp_path / "site", {p.name: p.read_bytes() for p in SEEDS.iterdir() if p.is_file()})
+
+
+def _fresh_build(config, tmp_path, name="scratch"):
+    """The same site built from nothing: no dist/, no parse cache."""
+    out = tmp_path / name
+    build(replace(config, out_dir=out), environ={}, parse_cache=tmp_path / f"{name}-cache")
+    return _tree(out)
+
+
+def test_a_new_feed_renders_only_what_it_touches_and_equals_a_full_build(site, tmp_path, monkeypatch):
+    config = load_config(site)
+    first = build(config, environ={})
+    rendered = []
+    real = render._render_range
+    monkeypatch.setattr(render, "_render_range", lambda pages, *a: (rendered.extend(pages[a[-2]:a[-1]]),
+                                                                    real(pages, *a))[1])
+    (site / "content_cache" / "extra.xml").write_text(NEW)
+    again = build(config, environ={})
+    monkeypatch.undo()
+    assert again.stories == first.stories + 2
+    assert _tree(site / "dist") == _fresh_build(config, tmp_path)
+    paths = {p.path for p in rendered}
+    # The new stories, their groups' listings, the home page and the indexes; not the site.
+    assert {"", "countries/kazakhstan/", "countries/kyrgyzstan/"} <= paths
+    assert len(paths) < first.files / 4
+    untouched_country = "countries/tajikistan/"
+    assert untouched_country not in paths
+    assert 0 < again.written < again.files / 4
+
+
+def test_an_untouched_article_page_keeps_its_file(site):
+    config = load_config(site)
+    build(config, environ={})
+    page = next((site / "dist" / "articles").iterdir()) / "index.html"
+    before = page.stat()
+    (site / "content_cache" / "extra.xml").write_text(_feed([("Dushanbe tea house reopens",
+                                                               "Mon, 29 Jun 2026 09:00:00 +0000", "Tajikistan")]))
+    build(config, environ={})
+    after = page.stat()
+    assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
+
+
+def test_a_template_change_renders_every_page(site):
+    config = load_config(site)
+    first = build(config, environ={})
+    (site / "templates").mkdir()
+    base = (render.BUILTIN_TEMPLATES / "base.html").read_text()
+    (site / "templates" / "base.html").write_text(base.replace("</body>", "<!-- mine --></body>"))
+    again = build(config, environ={})
+    pages = [p for p in (site / "dist").rglob("*.html") if p.name != "newsletter.html"]  # emails have no frame
+    assert all("<!-- mine -->" in p.read_text() for p in pages)
+    assert again.written >= len(pages) and again.files == first.files
+
+
+def test_a_hand_edited_or_deleted_file_is_rendered_again(site, tmp_path):
+    config = load_config(site)
+    build(config, environ={})
+    article = next((site / "dist" / "articles").iterdir()) / "index.html"
+    article.write_text("edited by hand")
+    (site / "dist" / "tags" / "index.html").unlink()
+    (site / "dist" / "stray.html").write_text("not ours")
+    # an input changed too, so this is a real build that trusts only what is as it left it
+    (site / "content_cache" / "extra.xml").write_text(NEW)
+    build(config, environ={})
+    assert _tree(site / "dist") == _fresh_build(config, tmp_path)
+
+
+def test_removing_a_source_removes_its_pages_and_empty_folders(site, tmp_path):
+    config = load_config(site)
+    (site / "content_cache" / "extra.xml").write_text(NEW)
+    build(config, environ={})
+    assert (site / "dist" / "authors" / "reporter-0").is_dir()
+    (site / "content_cache" / "extra.xml").unlink()
+    build(config, environ={})
+    assert not (site / "dist" / "authors" / "reporter-0").exists()
+    assert _tree(site / "dist") == _fresh_build(config, tmp_path)
+
+
+def test_the_writer_never_follows_a_symlink_out_of_the_site(tmp_path):
+    out, outside = tmp_path / "dist", tmp_path / "outside"
+    outside.mkdir()
+    write_site({"a/index.html": b"one", "b.html": b"b"}, out)
+    shutil.rmtree(out / "a")
+    os.symlink(outside, out / "a")  # someone (or something) put a link where a folder was
+    (out / "b.html").unlink()
+    os.symlink(outside / "x", out / "b.html")
+    write_site({"a/index.html": b"two", "b.html": b"b2"}, out)
+    assert list(outside.iterdir()) == []
+    assert not (out / "a").is_symlink() and (out / "a" / "index.html").read_bytes() == b"two"
+    assert not (out / "b.html").is_symlink() and (out / "b.html").read_bytes() == b"b2"
+
+
+def test_keep_is_refused_for_a_file_the_writer_did_not_leave(tmp_path):
+    out = tmp_path / "dist"
+    written = update_site([("x.html", b"x", "k1")], out)
+    previous = Previous(out, written.manifest)
+    assert previous.fresh("x.html", "k1") and not previous.fresh("x.html", "k2")
+    (out / "x.html").write_bytes(b"changed")
+    previous = Previous(out, written.manifest)
+    assert not previous.fresh("x.html", "k1")
+    with pytest.raises(ValueError):
+        update_site([("x.html", None, "k1")], out, previous)
+    assert (out / "x.html").read_bytes() == b"changed"  # a refused build writes nothing
+
+
+_DAYS = [f"{d:02d} Jun 2026" for d in range(1, 29)]
+_COUNTRIES = ["Kazakhstan", "Kyrgyzstan", "Tajikistan", "Turkmenistan", "Uzbekistan", "Economy"]
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["Rail", "Water", "Cotton", "Border", "Wheat"]),
+                                   st.sampled_from(_DAYS), st.sampled_from(_COUNTRIES)),
+                         min_size=0, max_size=4), min_size=2, max_size=3))
+def test_any_sequence_of_feed_edits_ends_where_a_full_build_does(tmp_path_factory, steps):
+    tmp = tmp_path_factory.mktemp("seq")
+    seed = SEEDS / "novastan-interview.rss.xml"
+    site = make_site(tmp / "site", {seed.name: seed.read_bytes()})
+    config = load_config(site)
+    build(config, environ={})
+    for n, items in enumerate(steps):
+        feed = _feed([(f"{word} news {i} step {n}", f"Mon, {day} 08:00:00 +0000", c)
+                      for i, (word, day, c) in enumerate(items)])
+        (site / "content_cache" / "extra.xml").write_text(feed)
+        build(config, environ={})
+    assert _tree(site / "dist") == _fresh_build(config, tmp)
