@@ -8,6 +8,7 @@ nothing active (script, handlers, javascript: URLs, iframes, forms, styles) surv
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -77,6 +78,10 @@ SHORTCODE = re.compile(rf"\[/?{_SHORTCODE_NAMES}\b[^\]]*\]", re.I)
 _BLANK_LINE = re.compile(r"\n[ \t\xa0]*\n\s*")
 _BETWEEN_BLOCKS = re.compile(r">\s*\n\s*<")
 _DOUBLED_URL = re.compile(r"^(https?://.+?)\1$")
+_WHITESPACE = re.compile(r"\s")
+# An absolute http(s) URL that urljoin() and urlsplit() return unchanged whatever the base:
+# lower-case scheme, a plain host, no port, params, query, fragment, spaces or controls.
+_PLAIN_ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.-]+(?:/[A-Za-z0-9._~%!$&'()*+,=:@/-]*)?")
 _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "figure", "section", "li", "ul", "ol"}
 
 
@@ -157,8 +162,19 @@ def _text(el) -> str:
     return squash(el.text_content())
 
 
+def _blank(el) -> bool:
+    """``not _text(el)``: squash() leaves nothing exactly when the text is all whitespace."""
+    return not el.text_content().strip()
+
+
 def _is_boilerplate_text(el) -> bool:
-    text = _text(el)
+    raw = el.text_content()
+    if len(raw) > 1500:
+        # squash() of a prefix is a prefix of squash() of the whole: 600 characters in the
+        # first 1,500 mean the whole is too long to be boilerplate, without squashing it all.
+        if len(squash(raw[:1500])) >= 600:
+            return False
+    text = squash(raw)
     return bool(text) and len(text) < 600 and bool(BOILERPLATE_TEXT.match(text))
 
 
@@ -214,10 +230,10 @@ def _repair_links(root, base_url: str | None) -> None:
         doubled = _DOUBLED_URL.match(href)
         if doubled:
             href = doubled.group(1)
-        if href and not href.startswith(("#", "mailto:")) and not re.search(r"\s", href):
+        if href and not href.startswith(("#", "mailto:")) and not _WHITESPACE.search(href):
             href = _absolute(href, base_url)
-        scheme = urlsplit(href).scheme.lower() if href and _parses(href) else ""
-        if not href or href.startswith("#") or re.search(r"\s", href) or scheme not in ("http", "https", "mailto"):
+        scheme = (_scheme(href) or "") if href else ""
+        if not href or href.startswith("#") or _WHITESPACE.search(href) or scheme not in ("http", "https", "mailto"):
             # Not a link a reader can follow (link text pasted as href, "#", relative with no
             # base, javascript:): keep the words only.
             a.drop_tag()
@@ -227,6 +243,13 @@ def _repair_links(root, base_url: str | None) -> None:
 
 def _absolute(url: str, base_url: str | None) -> str:
     """``url`` resolved against the item's base; '' when it stays relative or cannot parse."""
+    if _PLAIN_ABSOLUTE.fullmatch(url) and (not base_url or _scheme(base_url) is not None):
+        return url  # what urljoin and urlsplit would give back, without asking them
+    return _resolve(url, base_url)
+
+
+@lru_cache(maxsize=8192)
+def _resolve(url: str, base_url: str | None) -> str:
     try:
         resolved = urljoin(base_url, url) if base_url else url
         parts = urlsplit(resolved)
@@ -235,12 +258,13 @@ def _absolute(url: str, base_url: str | None) -> str:
     return resolved if parts.scheme and (parts.netloc or parts.scheme.lower() == "mailto") else ""
 
 
-def _parses(url: str) -> bool:
+@lru_cache(maxsize=8192)
+def _scheme(url: str) -> str | None:
+    """The lower-cased scheme of ``url``; None when it does not parse."""
     try:
-        urlsplit(url)
+        return urlsplit(url).scheme.lower()
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def _prepare_images(root, base_url: str | None) -> None:
@@ -281,7 +305,6 @@ def _drop_empty(root) -> None:
                                       "figure", "figcaption", "li", "ul", "ol", "blockquote", "section"))):
         if el is root:
             continue
-        if not _text(el) and not list(el.iter("img", "br", "hr")) or (
-            not _text(el) and all(c.tag == "br" for c in el.iter() if c is not el)
-        ):
+        if _blank(el) and (next(el.iter("img", "br", "hr"), None) is None
+                           or all(c.tag == "br" for c in el.iter() if c is not el)):
             _drop(el)

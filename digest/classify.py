@@ -51,7 +51,7 @@ class Classifier:
         out = {}
         for country in self.countries:
             words = sorted(set(country.aliases + country.places) | {country.name}, key=len, reverse=True)
-            out[country.name] = re.compile(r"(?<![\w-])(?:" + "|".join(_word(w) for w in words) + r")(?![\w-])")
+            out[country.name] = re.compile("(?:" + "|".join(_word_at_start(w) for w in words) + r")(?![\w-])")
         return out
 
     @cached_property
@@ -68,16 +68,34 @@ class Classifier:
             for c in self.countries if c.places
         }
 
+    @cached_property
+    def _named_by(self) -> dict[str, str | None]:
+        return {}  # label → country_named_by(label): the same labels come back on many articles
+
+    @cached_property
+    def _of_label(self) -> dict[str, str | None]:
+        return {}
+
     def country_named_by(self, label: str) -> str | None:
         """The country a label *names* ('Kazakh', 'Qazaqstan', 'Казахстан'), if any."""
-        label = label.strip()
-        return next((n for n, p in self._name_patterns.items() if p.match(label)), None)
+        try:
+            return self._named_by[label]
+        except KeyError:
+            stripped = label.strip()
+            found = next((n for n, p in self._name_patterns.items() if p.match(stripped)), None)
+            self._named_by[label] = found
+            return found
 
     def country_of_label(self, label: str) -> str | None:
         """The country a label names or lies in ('Kazakh' and 'Almaty' both give Kazakhstan)."""
-        label = label.strip()
-        return self.country_named_by(label) or next(
-            (n for n, p in self._place_patterns.items() if p.search(label)), None)
+        try:
+            return self._of_label[label]
+        except KeyError:
+            stripped = label.strip()
+            found = self.country_named_by(stripped) or next(
+                (n for n, p in self._place_patterns.items() if p.search(stripped)), None)
+            self._of_label[label] = found
+            return found
 
     def countries_for(self, article: Article) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
         section = _url_section(article.source_url)
@@ -170,6 +188,14 @@ def unify_tag_spellings(articles: list[Article]) -> list[Article]:
 def _word(alias: str) -> str:
     """Regex for one alias; a trailing ``*`` allows any word ending (Russian inflection)."""
     return re.escape(alias[:-1]) + r"\w*" if alias.endswith("*") else re.escape(alias)
+
+
+def _word_at_start(alias: str) -> str:
+    """``(?<![\\w-])`` + ``_word(alias)``, with the look-behind moved after the first letter
+    (``K(?<![\\w-]K)azakh``): the same matches, but every branch now starts with a literal,
+    so the regex engine skips to the possible first letters instead of trying every position."""
+    first = re.escape(alias[:1])
+    return first + r"(?<![\w-]" + first + ")" + _word(alias)[len(first):]
 
 
 def _url_section(url: str | None) -> str | None:

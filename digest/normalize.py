@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from digest.body import clean_body
 from digest.model import Article, RawItem, SourceReport
-from digest.text import clean_line, excerpt, fold, plain, short_hash, slugify
+from digest.text import EXCERPT_LIMIT, clean_line, excerpt, fold, plain, short_hash, slugify, squash
 
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|mc_cid|mc_eid|yclid|_ga|ref|ref_src|cmpid)$", re.I)
 # Bylines and photo credits at the end of a body are not what a listing's excerpt should say.
@@ -34,6 +34,35 @@ def canonical_url(url: str | None) -> str | None:
     return urlunsplit((parts.scheme.lower(), netloc, path, query, ""))
 
 
+def _pieces(body: str):
+    """``re.split(r"(?<=</p>)", body)``, lazily."""
+    start = 0
+    while True:
+        end = body.find("</p>", start)
+        if end < 0:
+            yield body[start:]
+            return
+        yield body[start:end + 4]
+        start = end + 4
+
+
+def _summary(body: str) -> str:
+    """The plain text of the body's paragraphs without credit lines, joined by spaces — or, once
+    that is longer than an excerpt, a beginning of it that gives the same ``excerpt()`` (squash()
+    of a prefix is a prefix of squash() of the whole, and the excerpt reads only its start)."""
+    parts: list[str] = []
+    size = 0
+    for piece in _pieces(body):
+        text = plain(piece)
+        if _CREDIT.match(text):
+            continue
+        parts.append(text)
+        size += len(text) + 1
+        if size > EXCERPT_LIMIT + 1 and len(squash(" ".join(parts))) > EXCERPT_LIMIT:
+            break
+    return " ".join(parts)
+
+
 def title_id(title: str) -> str:
     """Stable id of an item with no guid or link (text scrapes): a slug of its title."""
     return slugify(title, max_length=0) if title else "untitled"
@@ -44,8 +73,7 @@ def to_article(item: RawItem) -> Article:
     text = plain(body)
     # An untitled item is shown under its first words (a page of "Untitled" helps nobody).
     title = item.title or clean_line(text, 80) or f"Untitled story from {item.publisher}"
-    paragraphs = (plain(t) for t in re.split(r"(?<=</p>)", body))
-    summary = " ".join(p for p in paragraphs if not _CREDIT.match(p))  # bylines are no summary
+    summary = _summary(body)  # bylines are no summary
     link = canonical_url(item.link)
     if item.guid or link:
         ident = item.guid or link

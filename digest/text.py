@@ -22,6 +22,7 @@ _APOSTROPHES = re.compile("['’‘ʻʼ`]")
 _TAGS = re.compile(r"<[^>]*>")
 _SCRIPTS = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 _SPACE = re.compile(r"\s+")
+_BLOCK_ENDS = re.compile(r"(?i)</(p|div|h[1-6]|li|figcaption|blockquote|tr)>|<br\s*/?>")
 
 
 def fold(text: str) -> str:
@@ -32,15 +33,19 @@ def fold(text: str) -> str:
 
 def squash(text: str) -> str:
     """Collapse every run of whitespace (including NBSP) to one space and trim."""
-    return _SPACE.sub(" ", text.replace("\xa0", " ")).strip()
+    # str.split() splits on exactly the characters the regex \s matches in a str (NBSP among
+    # them), so this is ``re.sub(r"\s+", " ", text).strip()``, several times faster.
+    return " ".join(text.split())
 
 
 def plain(fragment: str) -> str:
     """Plain text of an HTML fragment. Tags become nothing (not spaces) so 'par</b>ade' stays a word;
     block ends get a space first so paragraphs do not run together."""
-    fragment = _SCRIPTS.sub("", fragment)
-    fragment = re.sub(r"(?i)</(p|div|h[1-6]|li|figcaption|blockquote|tr)>|<br\s*/?>", " ", fragment)
-    return squash(html.unescape(_TAGS.sub("", fragment)))
+    if "<" in fragment:
+        fragment = _SCRIPTS.sub("", fragment)
+        fragment = _BLOCK_ENDS.sub(" ", fragment)
+        fragment = _TAGS.sub("", fragment)
+    return squash(html.unescape(fragment))
 
 
 _TAG_LIKE = re.compile(r"<[A-Za-z!/?][^<>]*(?:>|$)")
@@ -74,7 +79,10 @@ def short_hash(text: str, n: int = 6) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:n]
 
 
-def excerpt(text: str, limit: int = 280) -> str:
+EXCERPT_LIMIT = 280
+
+
+def excerpt(text: str, limit: int = EXCERPT_LIMIT) -> str:
     """First sentences of plain text up to ``limit`` characters, cut on a word with an ellipsis."""
     text = squash(text)
     if len(text) <= limit:
