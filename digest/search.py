@@ -1,4 +1,4 @@
-"""Full-text search: a Pagefind index of every article, built with the rest of the site.
+"""Full-text search: a Pagefind index of every article, built with the rest of the site, in shards.
 
 Pagefind splits its index into small chunks that the browser fetches on demand, so a phone
 downloads a few tens of kilobytes for a query instead of the whole corpus, and the site
@@ -6,22 +6,60 @@ stays fully static. What is indexed is each article's title and body, marked up 
 ``article.html`` marks them (``data-pagefind-body``, title and date meta), one small document
 per article at the article page's own path. Indexing these documents rather than the rendered
 pages means Pagefind can start before any page is rendered (it runs beside the renderers) and
-its input does not depend on the templates, so its bundle is cached by the documents' hash and
-a template edit never re-indexes. The ``pagefind`` binary (from the ``pagefind[bin]`` wheel)
-indexes a scratch folder in one run and its bundle is read back into the file map that
-``write`` writes once. One process run instead of the Python service API, because that API
-answers one message per 0.1 s poll, i.e. seconds per hundred pages.
+its input does not depend on the templates, so a template edit never re-indexes. The
+``pagefind`` binary (from the ``pagefind[bin]`` wheel) indexes a scratch folder per run. One
+process run instead of the Python service API, because that API answers one message per 0.1 s
+poll, i.e. seconds per hundred pages.
+
+**Shards.** One Pagefind run over the whole archive needs about 0.3 MiB of memory and 2 ms per
+document (measured with Pagefind 1.5.2 on the 10,000-story benchmark's articles: 500 docs
+1.1 s / 130 MiB, 1,000 docs 2.0 s / 284 MiB, 2,000 docs 4.1 s / 616 MiB peak RSS), so 10,000
+stories took a 3 GiB process and 100,000 would not fit in memory, and one new story re-indexed
+everything. So the documents are cut into shards, indexed one after another (never two
+Pagefind processes at once: the peak is one shard's), and each shard's bundle is cached in the
+parse cache under the hash of its own documents, the language and the binary's identity. A
+new feed re-indexes only the shards whose documents changed.
+
+Shards are cut in archive order, oldest first (``documents`` returns them in that order), at
+content-defined boundaries: a shard ends after a document whose path hash is 0 modulo ``C``,
+or at ``CAP × C`` documents. A story inserted in the middle changes the shard it lands in (and
+the next one only when that shard was cut at the cap); the newest stories, appended at the end,
+change only the last shard or add new ones. ``C`` is 512 (a shard averages ~440 documents,
+~130 MiB and ~1 s of Pagefind; the cap, 1,024 documents, bounds a run at ~300 MiB) and doubles
+whenever the archive would have more than 32 shards of the current size, so the browser merges
+at most ~32 indexes: 1,000 stories → C 512, 2–4 shards; 10,000 → C 512, 23–28 shards; 100,000 →
+C 4,096, ~26 shards (a Pagefind run of ~1 GiB on average, at most 8,192 documents ≈ 2.4 GiB). Crossing a doubling re-indexes
+everything once (the new boundaries are a subset of the old ones, so shards merge pairwise).
+``DIGEST_SEARCH_SHARD_SIZE=N`` forces ``C`` (tests use it to build a many-shard seed site; it
+is a knob for experiments, not an input the no-change rebuild sees).
+
+**Layout.** The oldest shard is the primary bundle at ``pagefind/`` with the Pagefind JS API,
+its worker and WebAssembly (so a one-shard site, like the seed, is exactly one plain Pagefind
+bundle). Every other shard lives in ``pagefind/shard/<id>/`` (``id``: a hash of its documents,
+so an unchanged shard keeps its path and bytes) and holds only what a merged index fetches:
+``pagefind-entry.json``, its ``.pf_meta``, ``index/`` and ``fragment/`` — Pagefind loads the
+WebAssembly once, for the primary index, and searches merged indexes with it.
+``pagefind/shards.json`` lists those folders, relative to ``pagefind/``; ``static/search.js``
+fetches it with the API on the first query and calls ``mergeIndex`` for each, so one query
+searches every shard and Pagefind ranks the results together. One catch: Pagefind searches
+each merged index on its own, and an index with no word starting with a query word falls back to
+its longest word that starts the query word ("a" for "almaty"), which in a merged search floods
+the results with other shards' near-misses. So on a sharded site ``search.js`` keeps only the
+pages that also match every query word in Pagefind's exact ("quoted", stemmed) search: whole
+words, not prefixes (a one-shard site keeps Pagefind's prefix search as it is).
 
 No ``data-pagefind-filter``: Pagefind 1.5 writes filter chunks in a different order on each
 run, which would break the byte-identical build (tests/test_site_search.py catches it).
 
-Only the parts our own ``static/search.js`` loads are kept (the Pagefind JS API, its worker,
-the WebAssembly and the index); the optional Pagefind UI bundles are dropped.
+Only the parts our own ``static/search.js`` loads are kept; the optional Pagefind UI bundles
+are dropped.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import subprocess
 import tempfile
 from pathlib import Path
@@ -29,8 +67,18 @@ from pathlib import Path
 from markupsafe import escape
 
 BUNDLE = "pagefind"
+MANIFEST = f"{BUNDLE}/shards.json"
+SHARDS = f"{BUNDLE}/shard"
 # Files of the Pagefind bundle we do not load (their UI widgets): ~400 kB we would only ship.
 UNUSED = ("pagefind-ui.", "pagefind-component-ui.", "pagefind-modular-ui.", "pagefind-highlight.")
+# What only the primary bundle needs: a merged index is searched with the primary's API,
+# worker and WebAssembly.
+RUNTIME = ("pagefind.js", "pagefind-worker.js", "wasm.")
+
+SHARD_DOCS = 512  # C: a shard ends after a document whose path hash is 0 modulo C …
+CAP = 2  # … or at CAP × C documents
+MAX_SHARDS = 32  # C doubles while the archive would make more shards than this
+SHARD_ENV = "DIGEST_SEARCH_SHARD_SIZE"
 
 
 class SearchIndexError(RuntimeError):
@@ -38,9 +86,10 @@ class SearchIndexError(RuntimeError):
 
 
 def documents(views: dict[str, dict], language: str = "en") -> dict[str, bytes]:
-    """Site path of each article page → the part of it that search indexes (see above)."""
+    """Site path of each article page → the part of it that search indexes (see above), oldest
+    first (``views`` is in site order, newest first): the order shards are cut in."""
     out = {}
-    for view in views.values():
+    for view in reversed(list(views.values())):
         out[view["path"] + "index.html"] = (
             f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
             f"<title>{escape(view['title'])}</title></head><body>"
@@ -51,27 +100,87 @@ def documents(views: dict[str, dict], language: str = "en") -> dict[str, bytes]:
     return out
 
 
+def shard_size(count: int) -> int:
+    """C for an archive of ``count`` documents: ``SHARD_DOCS``, doubled while that would make
+    more than ``MAX_SHARDS`` shards; ``DIGEST_SEARCH_SHARD_SIZE`` overrides it."""
+    forced = os.environ.get(SHARD_ENV, "").strip()
+    if forced:
+        try:
+            size = int(forced)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise SearchIndexError(f"{SHARD_ENV} must be a positive number of documents, not {forced!r}")
+        return size
+    size = SHARD_DOCS
+    while count > size * MAX_SHARDS:
+        size *= 2
+    return size
+
+
+def shards(paths: list[str], size: int) -> list[list[str]]:
+    """``paths`` (oldest first) cut into shards at content-defined boundaries (see above)."""
+    out: list[list[str]] = []
+    current: list[str] = []
+    for path in paths:
+        current.append(path)
+        if _path_hash(path) % size == 0 or len(current) >= CAP * size:
+            out.append(current)
+            current = []
+    if current:
+        out.append(current)
+    return out
+
+
+def _path_hash(path: str) -> int:
+    return int.from_bytes(hashlib.sha256(path.encode("utf-8")).digest()[:8], "big")
+
+
 def cached_index(docs: dict[str, bytes], language: str, cache=None) -> dict[str, bytes]:
-    """``index_files`` through the parse cache: the same documents, language and Pagefind
-    binary give the same bundle, so it is built once."""
-    if cache is None or cache.root is None:
-        return index_files(docs, language)
-    h = hashlib.sha256(language.encode())
-    exe = _executable()
-    stat = exe.stat()
-    h.update(f"{exe}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    for path in sorted(docs):
-        h.update(path.encode() + b"\0" + hashlib.sha256(docs[path]).digest())
-    key = cache.key("search", h.hexdigest())
-    bundle = cache.load("search", key)
-    if bundle is None:
-        bundle = index_files(docs, language)
-        cache.store("search", key, bundle)
-    return bundle
+    """The search bundle of ``docs`` (site path → document, oldest first, as ``documents``
+    returns them), shard by shard, each shard through the parse cache (when given): the same
+    documents, language and Pagefind binary give the same shard bundle, so it is built once."""
+    docs = {path: data for path, data in docs.items() if b"data-pagefind-body" in data}
+    if not docs:
+        return {}
+    use_cache = cache is not None and cache.root is not None
+    binary = b""
+    if use_cache:
+        exe = _executable()
+        stat = exe.stat()
+        binary = f"{exe}:{stat.st_size}:{stat.st_mtime_ns}".encode()
+    files: dict[str, bytes] = {}
+    folders = []
+    for number, paths in enumerate(shards(list(docs), shard_size(len(docs)))):
+        h = hashlib.sha256(language.encode() + b"\0")
+        for path in paths:
+            h.update(path.encode() + b"\0" + hashlib.sha256(docs[path]).digest())
+        content = h.hexdigest()
+        bundle = None
+        if use_cache:
+            key = cache.key("search", binary, content)
+            bundle = cache.load("search", key)
+        if bundle is None:
+            bundle = index_files({path: docs[path] for path in paths}, language)
+            if use_cache:
+                cache.store("search", key, bundle)
+        if number == 0:  # the primary bundle, with the API and WebAssembly
+            files.update(bundle)
+            continue
+        folder = f"shard/{content[:12]}/"
+        folders.append(folder)
+        for path, data in bundle.items():
+            rel = path.removeprefix(f"{BUNDLE}/")
+            if not rel.startswith(RUNTIME):
+                files[f"{BUNDLE}/{folder}{rel}"] = data
+        del bundle
+    files[MANIFEST] = (json.dumps({"shards": folders}, indent=1) + "\n").encode()
+    return dict(sorted(files.items()))
 
 
 def index_files(pages: dict[str, bytes], language: str = "en") -> dict[str, bytes]:
-    """Site path → bytes of the Pagefind bundle for the given HTML pages (site path → bytes).
+    """Site path → bytes of one Pagefind bundle for the given HTML pages (site path → bytes),
+    in one Pagefind run.
 
     Pages opt in with ``data-pagefind-body``; pages without it are not indexed. With no such
     page (an empty cache) there is nothing to search and no bundle."""

@@ -181,6 +181,100 @@ def test_search_finds_a_story_by_a_word_only_in_its_body(visit, served_site, see
     assert 0 < search_bytes < 300 * 1024
 
 
+@pytest.fixture(scope="session")
+def sharded_site(tmp_path_factory, seed_config):
+    """The seed site built with a search index in many shards (C = 8, see digest/search.py),
+    served under /repo/ like the seed site; yields (url, dist folder)."""
+    import functools
+    import http.server
+    import threading
+    from dataclasses import replace
+
+    from digest import search
+    from digest.build import build
+    from tests.conftest import _PagesHandler
+
+    out = tmp_path_factory.mktemp("sharded") / "dist"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(search.SHARD_ENV, "8")
+        build(replace(seed_config, out_dir=out), environ={}, parse_cache=out.parent / "parse-cache")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_PagesHandler, directory=str(out)))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/repo/", out
+    server.shutdown()
+    server.server_close()
+
+
+def _shard_of_each_story(out: Path) -> dict[str, str]:
+    """Site path of each indexed story → the shard folder that holds it ("" for the primary)."""
+    import gzip
+    import json
+
+    where = {}
+    for fragment in (out / "pagefind").rglob("fragment/*.pf_fragment"):
+        url = json.loads(gzip.decompress(fragment.read_bytes()).removeprefix(b"pagefind_dcd"))["url"]
+        where[url.lstrip("/")] = fragment.parent.parent.relative_to(out / "pagefind").as_posix().removeprefix(".")
+    return where
+
+
+def _search(v, site: str, query: str) -> tuple[str, list[str]]:
+    page = v.open(site + PAGES["search"] + "?q=" + query)
+    page.wait_for_function("document.getElementById('search-status').textContent.includes('match')")
+    links = page.eval_on_selector_all("#search-results li h2 a", "as => as.map(a => a.href)")
+    return page.inner_text("#search-status"), links
+
+
+def test_search_merges_every_shard_of_a_sharded_index(browser, visit, served_site, sharded_site):
+    import json
+
+    site, out = sharded_site
+    tabs: list[Visit] = []
+
+    def sharded_visit() -> Visit:  # the ``visit`` fixture only lets the seed site's origin through
+        tabs.append(Visit(browser, site, 390))
+        return tabs[-1]
+
+    try:
+        _check_sharded_search(sharded_visit, visit, served_site, site, out)
+    finally:
+        for tab in tabs:
+            tab.close()
+
+
+def _check_sharded_search(sharded_visit, visit, served_site: str, site: str, out: Path):
+    import json
+
+    shard_of = _shard_of_each_story(out)
+    manifest = json.loads((out / "pagefind" / "shards.json").read_text())["shards"]
+    assert len(manifest) >= 3 and len(set(shard_of.values())) == len(manifest) + 1
+    for query in ("moldagulova", "almaty"):  # whole words: the same stories as on one shard
+        v, one = sharded_visit(), visit(390)
+        status, links = _search(v, site, query)
+        single_status, single_links = _search(one, served_site, query)
+        assert status == single_status  # the same number of stories match as on the one-shard site
+        if len(single_links) < 20:  # … and the same stories (all shown)
+            assert sorted(u.removeprefix(site) for u in links) == sorted(u.removeprefix(served_site) for u in single_links)
+        assert all(u.startswith(site + "articles/") for u in links)
+        if query == "almaty":  # a common word: its stories live in several shards
+            shards = {shard_of[u.removeprefix(site)] for u in links}
+            assert len(shards) >= 3, shards
+            merged = next(u for u in links if shard_of[u.removeprefix(site)])  # from a merged shard
+            page = v.page
+            with page.expect_navigation(wait_until="networkidle"):
+                page.click(f'#search-results a[href="{merged}"]')
+            assert page.url == merged  # result links of merged shards work under the sub-path
+        v.assert_clean()
+        one.assert_clean()
+    # What one query costs: the primary's API and WebAssembly once, then per shard its entry,
+    # metadata and one index chunk, plus the fragments of the shown results.
+    v = sharded_visit()
+    _search(v, site, "moldagulova")
+    sharded = sum(n for url, n in v.loaded.items() if "/pagefind/" in url)
+    assert not [u for u in v.loaded if "/shard/" in u and ("wasm" in u or u.endswith(".js"))]
+    print(f"\none word on the seed site in {len(manifest) + 1} shards loaded {sharded / 1024:.0f} KiB of Pagefind files")
+
+
 def test_no_match_says_so(visit, served_site):
     v = visit(1280)
     page = v.open(served_site + PAGES["search"] + "?q=zzqxjv")
