@@ -56,7 +56,14 @@ def build_model(config: Config, environ=os.environ, parse_cache: ParseCache | No
     reports += rolled_off(cache, reports)  # stories that left a feed, from fetch's snapshots
     articles = normalize(reports, to_articles(reports, store, jobs, progress))
     articles = unify_tag_spellings(classify_all(articles, config, store, jobs, progress))
-    return build_site(articles, reports, config, environ)
+    slug_key = store.key("slugs")
+    slugs = store.load("slugs", slug_key)
+    slugs = slugs if isinstance(slugs, dict) else {}
+    before = dict(slugs)
+    site = build_site(articles, reports, config, environ, slugs)
+    if slugs != before:
+        store.store("slugs", slug_key, slugs)
+    return site
 
 
 def build(config: Config, environ=os.environ, parse_cache: Path | None = None, jobs: int | None = None,
@@ -86,7 +93,7 @@ def build(config: Config, environ=os.environ, parse_cache: Path | None = None, j
     snapshot = buildstate.Snapshot(files=stats["files"], stories=len(site.order), sources=len(site.sources),
                                    problems=site.problems)
     buildstate.save(store, inputs, out_dir, snapshot, written.manifest)
-    prune(store, ("sources", "articles", "search"))  # entries for files and code that are gone
+    prune(store, ("sources", "articles", "search", "slugs", "classified"))  # entries for files and code that are gone
     tell("done", 0, 0)
     return BuildResult(files=stats["files"], written=stats["written"], unchanged=stats["unchanged"],
                        seconds=time.perf_counter() - started, stories=len(site.order), sources=len(site.sources),

@@ -2,66 +2,44 @@
 every page, feed and newsletter whose inputs did not change (see write.Previous.fresh).
 
 A key must change whenever the output could; a spurious change only costs a re-render.
-Values are hashed by type and content (never by ``repr`` of an object address), and article
-views, which appear on many pages, are hashed once and then stand in by their digest.
+Values are hashed through pickle (lossless, and C-fast), and article views, which appear on
+many pages, are hashed once and then stand in by their digest.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+import pickle
 from pathlib import Path
 from typing import Iterable
 
 
-def _feed(h, obj, memo: dict[int, bytes]) -> None:
-    # Each value is tagged with its type and, for sized values, its length, so two different
-    # values can never feed the same bytes.
-    if isinstance(obj, str):
-        data = obj.encode("utf-8", "surrogatepass")
-        h.update(b"s%d:" % len(data))
-        h.update(data)
-    elif obj is None or isinstance(obj, (bool, int, float)):
-        h.update(b"v" + repr(obj).encode() + b";")
-    elif isinstance(obj, dict):
+_CONTAINERS = (dict, list, tuple)
+
+
+def _swap(obj, memo: dict[int, bytes]):
+    """``obj`` with every dict of ``memo`` replaced by its digest; only containers are visited,
+    so a page's context costs a few calls however long its strings are."""
+    if type(obj) is dict:
         known = memo.get(id(obj))
         if known is not None:
-            h.update(b"m" + known)
-            return
-        h.update(b"d%d:" % len(obj))
-        for k, v in obj.items():
-            _feed(h, k, memo)
-            _feed(h, v, memo)
-    elif isinstance(obj, (list, tuple)):
-        h.update(b"l%d:" % len(obj))
-        for v in obj:
-            _feed(h, v, memo)
-    elif isinstance(obj, (datetime, date)):
-        h.update(b"t" + obj.isoformat().encode() + b";")
-    elif isinstance(obj, bytes):
-        h.update(b"b%d:" % len(obj))
-        h.update(obj)
-    else:  # anything else by type and value; a dataclass repr lists its fields
-        _feed(h, f"{type(obj).__qualname__}:{obj!r}", memo)
+            return known
+        return {k: (_swap(v, memo) if type(v) in _CONTAINERS else v) for k, v in obj.items()}
+    return [(_swap(v, memo) if type(v) in _CONTAINERS else v) for v in obj]
 
 
 def of(*parts, memo: dict[int, bytes] | None = None) -> str:
-    """The key of ``parts``: plain values, containers, and dicts already in ``memo``."""
-    h = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        _feed(h, part, memo or {})
-    return h.hexdigest()
+    """The key of ``parts`` (plain values and containers; dicts found in ``memo`` count by their
+    digest). Hashed through pickle, which is lossless, so different values never share a key;
+    equal values built differently may differ (shared objects), which only costs a render."""
+    swapped = [(_swap(p, memo) if memo and type(p) in _CONTAINERS else p) for p in parts]
+    return hashlib.blake2b(pickle.dumps(swapped, protocol=5), digest_size=16).hexdigest()
 
 
 def memo_of(views: Iterable[dict]) -> dict[int, bytes]:
     """Each view's digest, by identity, for ``of(..., memo=)``. The views must stay alive (and
     unchanged) while the memo is used, which they do for the length of one render."""
-    out = {}
-    for view in views:
-        h = hashlib.blake2b(digest_size=16)
-        _feed(h, view, {})
-        out[id(view)] = h.digest()
-    return out
+    return {id(v): hashlib.blake2b(pickle.dumps(v, protocol=5), digest_size=16).digest() for v in views}
 
 
 def of_files(folders: Iterable[Path]) -> str:

@@ -10,11 +10,24 @@ const SHOWN = 20;
 let pagefind = null;
 let latest = 0;
 
-async function engine() {
+// The index comes in shards (digest/search.py): pagefind/ is the first, with the API and its
+// WebAssembly; pagefind/shards.json lists the others, which Pagefind merges into one search.
+function engine() {
   if (!pagefind) {
-    pagefind = await import(bundle.href);
-    // Result URLs are site paths ("/articles/x/index.html"); prefix them with the real root.
-    await pagefind.options({ baseUrl: root.pathname });
+    pagefind = (async () => {
+      const listed = fetch(new URL("shards.json", bundle), { cache: "no-cache" }).then((r) => {
+        if (!r.ok) throw new Error(`shards.json: HTTP ${r.status}`);
+        return r.json();
+      });
+      listed.catch(() => {}); // handled below, once the API has loaded
+      const pf = await import(bundle.href);
+      // Result URLs are site paths ("/articles/x/index.html"); prefix them with the real root.
+      await pf.options({ baseUrl: root.pathname });
+      const { shards } = await listed;
+      await Promise.all(shards.map((s) => pf.mergeIndex(new URL(s, bundle).pathname, { baseUrl: root.pathname })));
+      return { pf, sharded: shards.length > 0 };
+    })();
+    pagefind.catch(() => { pagefind = null; }); // let a later query try again
   }
   return pagefind;
 }
@@ -70,12 +83,22 @@ async function run(query) {
   }
   status.textContent = "Searching…";
   try {
-    const pf = await engine();
-    const search = await pf.search(q);
-    const top = await Promise.all(search.results.slice(0, SHOWN).map((r) => r.data()));
+    const { pf, sharded } = await engine();
+    let results = (await pf.search(q)).results;
+    if (sharded && !q.includes('"')) {
+      // Each shard is searched on its own, and a shard without any word starting with a query
+      // word falls back to its longest word that starts the query word ("a" for "almaty"),
+      // which would flood the merged results. So on a sharded index keep only the pages that
+      // hold every query word exactly (stemmed, as Pagefind's "quoted" search matches it).
+      for (const word of q.split(/\s+/)) {
+        const exact = new Set((await pf.search(`"${word}"`)).results.map((r) => r.id));
+        results = results.filter((r) => exact.has(r.id));
+      }
+    }
+    const top = await Promise.all(results.slice(0, SHOWN).map((r) => r.data()));
     if (ticket !== latest) return; // a newer query has started
     list.replaceChildren(...top.map(item));
-    const n = search.results.length;
+    const n = results.length;
     status.textContent = n === 0 ? `No stories match “${q}”.`
       : `${n} ${n === 1 ? "story matches" : "stories match"} “${q}”` + (n > SHOWN ? `; the first ${SHOWN} are shown.` : ".");
   } catch (err) {
