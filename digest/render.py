@@ -266,25 +266,47 @@ def _week_siblings(weeks: tuple[Group, ...]) -> dict[str, dict]:
 
 
 def _group_pages(group: Group, views: dict, config: Config, site: Site, siblings: dict | None = None) -> list[Page]:
+    """A group's listing, newest first, in pages numbered from the *oldest*: page 1 holds the
+    oldest ``per_page`` stories, page 2 the next, and the group's own page the newest
+    ``per_page`` to ``2 × per_page - 1``. A page's stories then never change when newer stories
+    arrive (only the front page does, and one archive page each time ``per_page`` more have
+    come), so links to "page 37" stay true and a new feed re-renders a few pages per group
+    instead of every page of it."""
     base = group_path(group)
     per_page = max(1, config.per_page)
-    total = max(1, math.ceil(len(group.keys) / per_page))
+    count = len(group.keys)
+    archive = max(0, count // per_page - 1)  # full pages behind the front page
     heading = _week_label(group.name) if group.kind == "week" else group.name
-    pages = []
-    for number in range(1, total + 1):
-        keys = group.keys[(number - 1) * per_page: number * per_page]
-        pages.append(Page(urls.paginated(base, number), "group.html", {
-            "group": {"kind": group.kind, "name": group.name, "heading": heading, "count": len(group.keys),
-                      "path": base, "section": SECTIONS[group.kind],
-                      "profile": group.profile.__dict__ if group.profile else None},
-            "articles": [views[k] for k in keys],
-            "page": number, "pages": total,
-            "prev": urls.paginated(base, number - 1) if number > 1 else None,
-            "next": urls.paginated(base, number + 1) if number < total else None,
-            "feed": f"{base}feed.xml", "feed_json": f"{base}feed.json",
-            "siblings": siblings,
+    about = {"kind": group.kind, "name": group.name, "heading": heading, "count": count,
+             "path": base, "section": SECTIONS[group.kind],
+             "profile": group.profile.__dict__ if group.profile else None}
+    stable = {k: v for k, v in about.items() if k != "count"}  # archive pages: not the running total
+    common = {"group": about, "feed": f"{base}feed.xml", "feed_json": f"{base}feed.json", "siblings": siblings}
+    page_path = lambda k: base if k > archive else f"{base}page/{k}/"  # noqa: E731
+    pages = [Page(base, "group.html", {
+        **common, "articles": [views[k] for k in group.keys[:count - archive * per_page]],
+        "page": None, "span": "", "prev": None, "next": page_path(archive) if archive else None,
+    })]
+    for number in range(archive, 0, -1):
+        start = count - number * per_page
+        shown = [views[k] for k in group.keys[start:start + per_page]]
+        pages.append(Page(page_path(number), "group.html", {
+            **common, "group": stable, "articles": shown, "page": number, "span": _span(shown),
+            "prev": page_path(number + 1), "next": page_path(number - 1) if number > 1 else None,
         }))
     return pages
+
+
+def _span(shown: list[dict]) -> str:
+    """The dates a page covers, oldest to newest ("3 March – 17 March 2025")."""
+    dated = [v["published"] for v in shown if v["published"] is not None]
+    if not dated:
+        return ""
+    first, last = min(dated), max(dated)
+    if (first.year, first.month, first.day) == (last.year, last.month, last.day):
+        return format_date(first)
+    head = f"{first.day} {first:%B}" + ("" if first.year == last.year else f" {first.year}")
+    return f"{head} – {format_date(last)}"
 
 
 def _source_view(report) -> dict:

@@ -138,14 +138,23 @@ def test_every_article_is_on_exactly_the_pages_of_its_groups(seed_build, catalog
         assert found[row["id"]] == expected, row["id"]
 
 
-def test_group_pages_paginate_with_prev_next(tmp_path, seed_config):
+def test_group_pages_paginate_from_the_oldest_with_prev_next(tmp_path, seed_config):
     out = tmp_path / "dist"
     build(replace(seed_config, out_dir=out, per_page=4), environ={})
-    first = (out / "countries" / "kazakhstan" / "index.html").read_text()
-    assert 'rel="next" href="page/2/index.html"' in first and "Page 1 of 9" in first
-    second = (out / "countries" / "kazakhstan" / "page" / "2" / "index.html").read_text()
-    assert 'rel="prev" href="../../index.html"' in second and 'rel="next" href="../3/index.html"' in second
-    assert not (out / "countries" / "kazakhstan" / "page" / "10").exists()
+    group = out / "countries" / "kazakhstan"
+    front = (group / "index.html").read_text()
+    # 35 stories: seven full pages of 4 from the oldest, and the newest 7 on the front page
+    assert 'rel="next" href="page/7/index.html"' in front and "35 stories" in front
+    assert front.count('class="card"') == 7
+    newest_archive = (group / "page" / "7" / "index.html").read_text()
+    assert 'rel="prev" href="../../index.html"' in newest_archive and 'rel="next" href="../6/index.html"' in newest_archive
+    assert "35 stories" not in newest_archive  # an archive page never shows the running total
+    oldest = (group / "page" / "1" / "index.html").read_text()
+    assert 'rel="prev" href="../2/index.html"' in oldest and 'rel="next"' not in oldest
+    pages = [group / "index.html"] + [group / "page" / str(k) / "index.html" for k in range(7, 0, -1)]
+    titles = [re.findall(r'class="card-title"><a href="[^"]*">([^<]+)<', p.read_text()) for p in pages]
+    assert sum(len(t) for t in titles) == 35 and len({x for t in titles for x in t}) == 35  # each story once
+    assert not (group / "page" / "8").exists()
 
 
 def test_author_page_shows_profile(seed_build, gold):

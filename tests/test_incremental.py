@@ -72,6 +72,21 @@ def test_a_new_feed_renders_only_what_it_touches_and_equals_a_full_build(site, t
     assert 0 < again.written < again.files / 4
 
 
+def test_archive_pages_stay_as_they_are_when_newer_stories_arrive(site):
+    (site / "digest.toml").write_text("per_page = 4\n")
+    config = load_config(site)
+    build(config, environ={})
+    pages = site / "dist" / "countries" / "kazakhstan" / "page"
+    archive = sorted(pages.glob("*/index.html"), key=lambda p: int(p.parent.name))
+    before = {p: p.stat().st_mtime_ns for p in archive[:-1]}
+    (site / "content_cache" / "extra.xml").write_text(NEW)  # one new Kazakhstan story: 35 → 36
+    build(config, environ={})
+    # 36 fills a ninth page of 4: one new archive page, the old newest one links to it, and
+    # every older page is left alone.
+    assert len(archive) == 7 and (pages / "8" / "index.html").is_file()
+    assert {p: p.stat().st_mtime_ns for p in archive[:-1]} == before
+
+
 def test_an_untouched_article_page_keeps_its_file(site):
     config = load_config(site)
     build(config, environ={})
