@@ -6,6 +6,7 @@ not by pickling, so handing out work costs nothing; only each range's results tr
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from collections import deque
@@ -47,19 +48,25 @@ def iter_ranges(fn: Callable, args: tuple, total: int, jobs: int, chunks_per_job
         step = max(1, min(step, batch))
     bounds: Sequence[tuple[int, int]] = [(s, min(total, s + step)) for s in range(0, total, step)]
     ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_start, initargs=(fn, args)) as pool:
-        # A bounded window of pieces in flight: results that are back but not yet taken by the
-        # caller stay few, whatever the number of pieces.
-        ahead = 2 * jobs
-        pending = deque(pool.submit(_run, b) for b in bounds[:ahead])
-        following = iter(bounds[ahead:])
-        done_until = 0
-        while pending:
-            result = pending.popleft().result()
-            nxt = next(following, None)
-            if nxt is not None:
-                pending.append(pool.submit(_run, nxt))
-            done_until += 1
-            yield result
-            if progress:
-                progress(bounds[done_until - 1][1])
+    # Frozen objects are never visited by the collector, so a worker does not copy every page
+    # of the inherited heap just by collecting garbage (copy-on-write): memory stays shared.
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_start, initargs=(fn, args)) as pool:
+            # A bounded window of pieces in flight: results that are back but not yet taken by the
+            # caller stay few, whatever the number of pieces.
+            ahead = 2 * jobs
+            pending = deque(pool.submit(_run, b) for b in bounds[:ahead])
+            following = iter(bounds[ahead:])
+            done_until = 0
+            while pending:
+                result = pending.popleft().result()
+                nxt = next(following, None)
+                if nxt is not None:
+                    pending.append(pool.submit(_run, nxt))
+                done_until += 1
+                yield result
+                if progress:
+                    progress(bounds[done_until - 1][1])
+    finally:
+        gc.unfreeze()
