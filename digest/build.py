@@ -61,6 +61,7 @@ def build_model(config: Config, environ=os.environ, parse_cache: ParseCache | No
     slugs = slugs if isinstance(slugs, dict) else {}
     before = dict(slugs)
     site = build_site(articles, reports, config, environ, slugs)
+    store.digests.clear()  # it holds every raw item; the model no longer needs them
     if slugs != before:
         store.store("slugs", slug_key, slugs)
     return site

@@ -27,7 +27,7 @@ import jinja2
 from lxml import html as lxml_html
 from markdownify import markdownify
 
-from digest import urls
+from digest import urls, workers
 from digest.config import Config, ConfigError
 from digest.model import Group, Site
 
@@ -198,9 +198,12 @@ def edition_files(site: Site, config: Config, env: jinja2.Environment, views: di
 
 
 def iter_edition_files(site: Site, config: Config, env: jinja2.Environment, views: dict[str, dict],
-                       keys: Callable | None = None, fresh: Callable[[str, str], bool] | None = None) -> Iterator[tuple]:
+                       keys: Callable | None = None, fresh: Callable[[str, str], bool] | None = None,
+                       jobs: int = 1) -> Iterator[tuple]:
     """``edition_files`` as ``(path, bytes, key)``; ``keys(week, picks)`` names a week's inputs and
-    a week whose three files ``fresh`` finds unchanged comes as ``(path, None, key)`` (keep)."""
+    a week whose three files ``fresh`` finds unchanged comes as ``(path, None, key)`` (keep).
+    ``jobs`` > 1 renders many weeks in forked workers (inlining the email CSS is slow)."""
+    todo = []
     for week in site.weeks:
         names = {fmt: f"weeks/{week.slug}/newsletter.{ext}" for fmt, ext in FORMATS.items()}
         key = keys(week, load_picks(config, week.name)) if keys else None
@@ -208,9 +211,22 @@ def iter_edition_files(site: Site, config: Config, env: jinja2.Environment, view
             for name in names.values():
                 yield name, None, key
             continue
+        todo.append((week, names, key))
+    jobs = jobs if len(todo) >= PARALLEL_WEEKS else 1
+    for part in workers.iter_ranges(_edition_range, (todo, site, config, env, views), len(todo), jobs, batch=8):
+        yield from part
+
+
+PARALLEL_WEEKS = 20  # below this many editions to render, workers cost more than they save
+
+
+def _edition_range(todo: list, site: Site, config: Config, env: jinja2.Environment, views: dict[str, dict],
+                   start: int, end: int) -> list[tuple]:
+    out = []
+    for week, names, key in todo[start:end]:
         edition = make_edition(site, config, week, views)
-        for fmt, name in names.items():
-            yield name, render_edition(edition, env, fmt).encode("utf-8"), key
+        out += [(name, render_edition(edition, env, fmt).encode("utf-8"), key) for fmt, name in names.items()]
+    return out
 
 
 def find_week(site: Site, week: str | None) -> Group:

@@ -71,6 +71,26 @@ class ParseCache:
     version: str = field(default_factory=code_version)
     stats: Stats = field(default_factory=Stats, compare=False)
     used: set = field(default_factory=set, compare=False)  # (kind, key) of this build, for prune()
+    # Digests of pickled items and articles met in this build, by identity (the object is kept
+    # with its digest, so an id is never reused): keys without pickling 150 MB again.
+    digests: dict = field(default_factory=dict, compare=False)
+
+    def digest(self, obj) -> bytes:
+        """sha256 of ``obj`` pickled; for a tuple of items, by the identity of its elements."""
+        if isinstance(obj, tuple) and obj:
+            hit = self.digests.get(id(obj[0]))
+            if hit and isinstance(hit[0], tuple) and len(hit[0]) == len(obj) and all(a is b for a, b in zip(hit[0], obj)):
+                return hit[1]
+        else:
+            hit = self.digests.get(id(obj))
+            if hit and hit[0] is obj:
+                return hit[1]
+        value = hashlib.sha256(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)).digest()
+        self.remember(obj, value)
+        return value
+
+    def remember(self, obj, value: bytes) -> None:
+        self.digests[id(obj[0]) if isinstance(obj, tuple) and obj else id(obj)] = (obj, value)
 
     def key(self, *parts: bytes | str) -> str:
         h = hashlib.sha256(self.version.encode())
@@ -182,14 +202,19 @@ def read_sources(paths: Sequence[Path], cache: ParseCache, jobs: int,
                  read: Callable[[Path], SourceReport], progress: Progress | None = None) -> tuple[SourceReport, ...]:
     """``read(p)`` for every path, from the cache where the file has not changed."""
     keys = [source_key(cache, p) if cache.root else None for p in paths]
-    out: list[SourceReport | None] = [cache.load("sources", k) if k else None for k in keys]
-    missing = [i for i, r in enumerate(out) if not isinstance(r, SourceReport)]
+    out: list[SourceReport | None] = [None] * len(paths)
+    for i, k in enumerate(keys):
+        entry = cache.load("sources", k) if k else None
+        if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], SourceReport):
+            out[i] = entry[0]
+            cache.remember(entry[0].items, entry[1])
+    missing = [i for i, r in enumerate(out) if r is None]
     cache.stats.hits += len(paths) - len(missing)
     cache.stats.misses += len(missing)
     for i, report in zip(missing, _map(read, [paths[i] for i in missing], jobs, progress, "reading sources")):
         out[i] = report
         if keys[i]:
-            cache.store("sources", keys[i], report)
+            cache.store("sources", keys[i], (report, cache.digest(report.items)))
     return tuple(out)
 
 
@@ -201,14 +226,20 @@ def _articles_of(report: SourceReport) -> tuple[Article, ...]:
 def to_articles(reports: Sequence[SourceReport], cache: ParseCache, jobs: int,
                 progress: Progress | None = None) -> list[Article]:
     """``to_article`` of every item of every report, in order, cached per report."""
-    keys = [cache.key("articles", pickle.dumps(r.items, protocol=pickle.HIGHEST_PROTOCOL)) if cache.root else ""
-            for r in reports]
-    out: list = [cache.load("articles", k) for k in keys]
-    missing = [i for i, a in enumerate(out)
-               if not (isinstance(a, tuple) and len(a) == len(reports[i].items))]
+    keys = [cache.key("articles", cache.digest(r.items)) if cache.root else "" for r in reports]
+    out: list = [None] * len(reports)
+    for i, k in enumerate(keys):
+        entry = cache.load("articles", k) if k else None
+        if (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], tuple)
+                and len(entry[0]) == len(reports[i].items) == len(entry[1])):
+            out[i] = entry[0]
+            for article, value in zip(*entry):
+                cache.remember(article, value)
+    missing = [i for i, a in enumerate(out) if a is None]
     for i, articles in zip(missing, _map(_articles_of, [reports[i] for i in missing], jobs, progress, "cleaning bodies")):
         out[i] = articles
-        cache.store("articles", keys[i], articles)
+        if cache.root:
+            cache.store("articles", keys[i], (articles, tuple(cache.digest(a) for a in articles)))
     return [a for articles in out for a in articles]
 
 
@@ -227,8 +258,7 @@ def classify_all(articles: list[Article], config, cache: ParseCache, jobs: int,
     """``classify(articles, config)``, with each article's result remembered."""
     setting = (config.countries, dict(config.tag_aliases), dict(config.author_aliases))
     fixed = pickle.dumps(setting, protocol=pickle.HIGHEST_PROTOCOL)
-    keys = [cache.key("classify", fixed, pickle.dumps(a, protocol=pickle.HIGHEST_PROTOCOL)) if cache.root else str(i)
-            for i, a in enumerate(articles)]
+    keys = [cache.key("classify", fixed, cache.digest(a)) if cache.root else str(i) for i, a in enumerate(articles)]
     table_key = cache.key("classified-table")
     table = cache.load("classified", table_key)
     if not isinstance(table, dict):

@@ -413,31 +413,42 @@ def _linker(from_path: str, base_url: str) -> Callable[[str], str]:
     return lambda target: urls.relative(from_path, target)
 
 
+PARALLEL_FEEDS = 100  # below this many feeds to write, workers cost more than they save
+
+
 def iter_feed_files(site: Site, config: Config, views: dict[str, dict], keys: Callable | None = None,
-                    fresh: Callable[[str, str], bool] | None = None) -> Iterator[tuple]:
+                    fresh: Callable[[str, str], bool] | None = None, jobs: int = 1) -> Iterator[tuple]:
     """Atom + JSON Feed for the whole site and for every country, tag and author, as
-    ``(path, bytes)`` pairs, one feed at a time. With ``keys`` (the key of a feed's inputs)
-    each pair gains its key, and a feed that ``fresh`` says is unchanged comes as KEEP."""
+    ``(path, bytes)`` pairs. With ``keys`` (the key of a feed's inputs) each pair gains its key,
+    and a feed that ``fresh`` says is unchanged comes as KEEP. ``jobs`` > 1 writes many feeds in
+    forked workers (full-text feeds are megabytes of XML and JSON)."""
     targets = [("", config.title, site.order)] + [
         (group_path(g), f"{g.name} — {config.title}", g.keys)
         for g in site.countries + site.tags + site.authors
     ]
+    todo = []
     for base, title, keys_ in targets:
-        shown = [views[key] for key in keys_[:FEED_ITEMS]]
+        shown = keys_[:FEED_ITEMS]
         # A feed is as new as its newest story (not the build), so it changes only with them.
-        updated = max((v["published"] for v in shown if v["published"]), default=site.now)
-        names = (f"{base}feed.xml", f"{base}feed.json")
-        if keys is None:
-            key = None
-        else:
-            key = keys(base, title, updated, shown)
-            if fresh and fresh(names[0], key) and fresh(names[1], key):
-                yield names[0], KEEP, key
-                yield names[1], KEEP, key
-                continue
+        updated = max((views[k]["published"] for k in shown if views[k]["published"]), default=site.now)
+        key = keys(base, title, updated, [views[k] for k in shown]) if keys else None
+        if fresh and key and fresh(f"{base}feed.xml", key) and fresh(f"{base}feed.json", key):
+            yield f"{base}feed.xml", KEEP, key
+            yield f"{base}feed.json", KEEP, key
+            continue
+        todo.append((base, title, updated, shown, key))
+    jobs = jobs if len(todo) >= PARALLEL_FEEDS else 1
+    for part in workers.iter_ranges(_feed_range, (todo, views, config), len(todo), jobs, batch=25):
+        for path, data, key in part:
+            yield (path, data) if keys is None else (path, data, key)
+
+
+def _feed_range(todo: list, views: dict[str, dict], config: Config, start: int, end: int) -> list[tuple]:
+    out = []
+    for base, title, updated, shown, key in todo[start:end]:
         entries = []
-        for view in shown:
-            view = dict(view)
+        for k in shown:
+            view = dict(views[k])
             view["link"] = urls.absolute(config.base_url, view["path"])
             view["tags"] = [t["name"] for t in view["tags"]]
             view["countries"] = [c["name"] for c in view["countries"]]
@@ -445,16 +456,12 @@ def iter_feed_files(site: Site, config: Config, views: dict[str, dict], keys: Ca
             view["body_html"] = str(view["body_html"])
             entries.append(view)
         page_url = urls.absolute(config.base_url, base)
-        atom = feeds.atom(title=title, feed_url=urls.absolute(config.base_url, names[0]),
+        atom = feeds.atom(title=title, feed_url=urls.absolute(config.base_url, f"{base}feed.xml"),
                           page_url=page_url, updated=updated, entries=entries)
-        json_ = feeds.json_feed(title=title, feed_url=urls.absolute(config.base_url, names[1]),
+        json_ = feeds.json_feed(title=title, feed_url=urls.absolute(config.base_url, f"{base}feed.json"),
                                 page_url=page_url, description=config.description, entries=entries)
-        if keys is None:
-            yield names[0], atom
-            yield names[1], json_
-        else:
-            yield names[0], atom, key
-            yield names[1], json_, key
+        out += [(f"{base}feed.xml", atom, key), (f"{base}feed.json", json_, key)]
+    return out
 
 
 def catalog(site: Site) -> bytes:
@@ -550,11 +557,11 @@ def iter_site(site: Site, config: Config, jobs: int = 1, cache=None,
             for path, data in iter_pages(todo, site, config, env, version, jobs):
                 yield path, data, page_keys[path]
             yield from iter_edition_files(
-                site, config, env, views, fresh=fresh,
+                site, config, env, views, fresh=fresh, jobs=jobs,
                 keys=lambda week, picks: fingerprint.of(render_key, "edition", week.name, repr(picks),
                                                          [views[k] for k in week.keys], memo=memo))
             yield from iter_feed_files(
-                site, config, views, fresh=fresh,
+                site, config, views, fresh=fresh, jobs=jobs,
                 keys=lambda base, title, updated, shown: fingerprint.of(content_key, "feed", base, title, updated,
                                                                         shown, memo=memo))
             index_files = index.result()

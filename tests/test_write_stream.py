@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from digest import render, workers
+from digest import newsletter, render, workers
 from digest.render import iter_site, render_site
 from digest.write import write_site
 
@@ -81,6 +81,8 @@ def test_streamed_site_equals_the_dict_and_the_build(seed_build, seed_config, mo
     assert _tree(out) == whole  # what build() streamed to disk is what the dict path gives
     # Forked workers and small batches (the 10,000-story path) give the same files, each once.
     monkeypatch.setattr(render, "PARALLEL_PAGES", 1)
+    monkeypatch.setattr(render, "PARALLEL_FEEDS", 1)
+    monkeypatch.setattr(newsletter, "PARALLEL_WEEKS", 1)
     monkeypatch.setattr(render, "PAGE_BATCH", 9)
     triples = list(iter_site(result.site, seed_config, jobs=2))
     assert len(triples) == len({p for p, _, _ in triples})
