@@ -22,7 +22,10 @@ new feed re-indexes only the shards whose documents changed.
 
 Shards are cut in archive order, oldest first (``documents`` returns them in that order), at
 content-defined boundaries: a shard ends after a document whose path hash is 0 modulo ``C``,
-or at ``CAP × C`` documents. A story inserted in the middle changes the shard it lands in (and
+or at ``CAP × C`` documents; after the last such boundary (the newest documents) also after a
+path hash of 0 modulo ``C / 8``, so the shard a new feed lands in is small (~C / 16 documents
+on average: a fraction of a second of Pagefind instead of one or two seconds), and these pieces
+merge into one shard when a boundary of ``C`` arrives. A story inserted in the middle changes the shard it lands in (and
 the next one only when that shard was cut at the cap); the newest stories, appended at the end,
 change only the last shard or add new ones. ``C`` is 512 (a shard averages ~440 documents,
 ~130 MiB and ~1 s of Pagefind; the cap, 1,024 documents, bounds a run at ~300 MiB) and doubles
@@ -78,6 +81,7 @@ RUNTIME = ("pagefind.js", "pagefind-worker.js", "wasm.")
 SHARD_DOCS = 512  # C: a shard ends after a document whose path hash is 0 modulo C …
 CAP = 2  # … or at CAP × C documents
 MAX_SHARDS = 32  # C doubles while the archive would make more shards than this
+TAIL_SPLIT = 8  # after the last boundary, shards end at hash 0 modulo C / 8
 SHARD_ENV = "DIGEST_SEARCH_SHARD_SIZE"
 
 
@@ -127,8 +131,19 @@ def shards(paths: list[str], size: int) -> list[list[str]]:
         if _path_hash(path) % size == 0 or len(current) >= CAP * size:
             out.append(current)
             current = []
-    if current:
-        out.append(current)
+    if current and (not out or size < 8 * TAIL_SPLIT):  # a small site: one shard, one plain bundle
+        return out + [current]
+    # The open end (the newest documents, after the last boundary) is cut finer, again at
+    # content-defined points, so the next new feed re-indexes a small shard, not ~C documents.
+    piece: list[str] = []
+    step = max(1, size // TAIL_SPLIT)
+    for path in current:
+        piece.append(path)
+        if _path_hash(path) % step == 0:
+            out.append(piece)
+            piece = []
+    if piece:
+        out.append(piece)
     return out
 
 

@@ -182,3 +182,15 @@ def test_any_sequence_of_feed_edits_ends_where_a_full_build_does(tmp_path_factor
         (site / "content_cache" / "extra.xml").write_text(feed)
         build(config, environ={})
     assert _tree(site / "dist") == _fresh_build(config, tmp)
+
+
+def test_a_new_feed_reindexes_a_small_search_shard():
+    from digest import search
+    paths = [f"articles/story-{n}/index.html" for n in range(6000)]
+    size = search.shard_size(len(paths))
+    before = search.shards(paths, size)
+    after = search.shards(paths + [f"articles/new-{n}/index.html" for n in range(100)], size)
+    changed = [s for s in after if s not in before]
+    assert sum(map(len, changed)) < 100 + size / 2  # new stories plus a piece of the open end
+    assert len(after) <= search.MAX_SHARDS + search.TAIL_SPLIT * 2
+    assert [p for s in after for p in s] == paths + [f"articles/new-{n}/index.html" for n in range(100)]
