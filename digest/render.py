@@ -537,15 +537,17 @@ def iter_site(site: Site, config: Config, jobs: int = 1, cache=None,
     static = static_files(config)
     version = asset_version(static)
     views = article_views(site)
-    pages = build_pages(site, config, views)
-    memo = fingerprint.memo_of(views.values())
-    code = cache.version if cache is not None else code_version()
-    content_key = fingerprint.of(code, repr(config))
-    render_key = fingerprint.of(content_key, fingerprint.of_files(Path(d) for d in env.loader.searchpath), version)
-    # Pagefind runs as its own process on the titles and bodies, beside all the rendering.
+    # Pagefind runs as its own process on the titles and bodies, beside all the rendering; it
+    # starts first because after a new feed it is the longest single piece of work.
     with ThreadPoolExecutor(max_workers=1) as side:
         index = side.submit(search.cached_index, search.documents(views, config.language), config.language, cache)
         try:
+            pages = build_pages(site, config, views)
+            memo = fingerprint.memo_of(views.values())
+            code = cache.version if cache is not None else code_version()
+            content_key = fingerprint.of(code, repr(config))
+            render_key = fingerprint.of(content_key, fingerprint.of_files(Path(d) for d in env.loader.searchpath),
+                                        version)
             todo, page_keys = [], {}
             for page in pages:
                 path = urls.page_file(page.path)
