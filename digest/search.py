@@ -47,9 +47,16 @@ fetches it with the API on the first query and calls ``mergeIndex`` for each, so
 searches every shard and Pagefind ranks the results together. One catch: Pagefind searches
 each merged index on its own, and an index with no word starting with a query word falls back to
 its longest word that starts the query word ("a" for "almaty"), which in a merged search floods
-the results with other shards' near-misses. So on a sharded site ``search.js`` keeps only the
-pages that also match every query word in Pagefind's exact ("quoted", stemmed) search: whole
-words, not prefixes (a one-shard site keeps Pagefind's prefix search as it is).
+the results with other shards' near-misses. So on a sharded site ``search.js`` tags each shard
+with a synthetic filter (``mergeFilter``, ``shard``: its number) and, per query word, looks at
+which shards match it and how: an index either extends the word (its results hold words starting
+with it) or falls back (they all hold one shorter word), which one result's data shows (the
+length bonus Pagefind gives the word's own length, or a matched word that starts with the query
+word; one fragment per shard that matched, usually one that is shown anyway). It then searches
+only the shards that extend every query word, so prefixes ("alma" finds Almaty) and whole words
+find the same stories as on a one-shard site; when no shard extends a word, it keeps the shards
+with the longest fallback word, and a word no shard holds at all is left out of the query, as
+one index would do.
 
 No ``data-pagefind-filter``: Pagefind 1.5 writes filter chunks in a different order on each
 run, which would break the byte-identical build (tests/test_site_search.py catches it).

@@ -248,13 +248,18 @@ def _check_sharded_search(sharded_visit, visit, served_site: str, site: str, out
     shard_of = _shard_of_each_story(out)
     manifest = json.loads((out / "pagefind" / "shards.json").read_text())["shards"]
     assert len(manifest) >= 3 and len(set(shard_of.values())) == len(manifest) + 1
-    for query in ("moldagulova", "almaty"):  # whole words: the same stories as on one shard
+    # Whole words and prefixes find the same stories as on the one-shard site: a shard without a
+    # word starting with the query word must not add its fallback matches ("a" for "almaty"),
+    # and a shard with one must keep its prefix matches ("alma" finds Almaty).
+    found = {}
+    for query in ("moldagulova", "moldag", "almaty", "alma", "zzqxjv", "almaty women", "zzqxjv alma"):
         v, one = sharded_visit(), visit(390)
         status, links = _search(v, site, query)
         single_status, single_links = _search(one, served_site, query)
         assert status == single_status  # the same number of stories match as on the one-shard site
-        if len(single_links) < 20:  # … and the same stories (all shown)
-            assert sorted(u.removeprefix(site) for u in links) == sorted(u.removeprefix(served_site) for u in single_links)
+        assert len(single_links) < 20  # … and the same stories (all shown)
+        found[query] = sorted(u.removeprefix(site) for u in links)
+        assert found[query] == sorted(u.removeprefix(served_site) for u in single_links), query
         assert all(u.startswith(site + "articles/") for u in links)
         if query == "almaty":  # a common word: its stories live in several shards
             shards = {shard_of[u.removeprefix(site)] for u in links}
@@ -266,6 +271,11 @@ def _check_sharded_search(sharded_visit, visit, served_site: str, site: str, out
             assert page.url == merged  # result links of merged shards work under the sub-path
         v.assert_clean()
         one.assert_clean()
+    assert found["moldag"] == found["moldagulova"] == [ARTICLE]
+    assert found["alma"] == found["almaty"] and len(found["almaty"]) > 1
+    assert found["zzqxjv"] == []  # a word that exists nowhere: no fallback matches either …
+    assert found["zzqxjv alma"] == found["alma"]  # … and, as on one index, is left out of a longer query
+    assert 0 < len(found["almaty women"]) < len(found["almaty"])
     # What one query costs: the primary's API and WebAssembly once, then per shard its entry,
     # metadata and one index chunk, plus the fragments of the shown results.
     v = sharded_visit()
