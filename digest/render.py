@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass

@@ -46,6 +46,3 @@ def absolute(base_url: str, path: str) -> str:
     """The public URL of a site path, for feeds, sitemaps and canonical links."""
     return base_url.rstrip("/") + "/" + quote(path, safe="/#?=&.-_~%")
 
-
-def paginated(base: str, page: int) -> str:
-    return base if page == 1 else f"{base}page/{page}/"
