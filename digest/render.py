@@ -336,9 +336,11 @@ def render_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Envi
 
 
 def iter_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Environment,
-               asset_version: str, jobs: int = 1) -> Iterator[tuple[str, bytes]]:
+               asset_version: str, jobs: int = 1, keyer: tuple | None = None) -> Iterator[tuple]:
     """``render_pages`` as ``(path, bytes)`` pairs, a batch of pages at a time, so a caller that
-    writes and drops them never holds more than a few batches."""
+    writes and drops them never holds more than a few batches. With ``keyer`` (the render
+    key, the views' memo and the writer's ``fresh``), each pair gains the page's key and a
+    page whose key is unchanged comes as KEEP, unrendered; the workers compute the keys too."""
     common = {
         "site": {"title": config.title, "description": config.description, "language": config.language,
                  "base_url": config.base_url},
@@ -351,20 +353,30 @@ def iter_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Enviro
     if len(pages) < PARALLEL_PAGES:
         jobs = 1
     cards = Cards(env)  # filled in each worker (after the fork), so each keeps its own
-    for part in workers.iter_ranges(_render_range, (pages, templates, common, config.base_url, cards), len(pages),
-                                    jobs, batch=PAGE_BATCH):
-        yield from part.items()
+    for part in workers.iter_ranges(_render_range, (pages, templates, common, config.base_url, cards, keyer),
+                                    len(pages), jobs, batch=PAGE_BATCH):
+        if keyer is None:
+            yield from ((path, data) for path, (data, _) in part.items())
+        else:
+            yield from ((path, data, key) for path, (data, key) in part.items())
 
 
 def _render_range(pages: list[Page], templates: dict, common: dict, base_url: str, cards: "Cards",
-                  start: int, end: int) -> dict[str, bytes]:
+                  keyer: tuple | None, start: int, end: int) -> dict[str, tuple]:
     out = {}
     absolute = lambda p: urls.absolute(base_url, p)  # noqa: E731 - one per range, not per page
     for page in pages[start:end]:
+        file, key = urls.page_file(page.path), None
+        if keyer is not None:
+            render_key, memo, fresh = keyer
+            key = fingerprint.of(render_key, page.path, page.template, page.context, memo=memo)
+            if fresh and fresh(file, key):
+                out[file] = (KEEP, key)
+                continue
         link = _linker(page.path, base_url)
         html = templates[page.template].render(**common, **page.context, page_path=page.path,
                                                url=link, absolute=absolute, card_html=cards.for_page(link))
-        out[urls.page_file(page.path)] = html.encode("utf-8")
+        out[file] = (html.encode("utf-8"), key)
     return out
 
 
@@ -547,16 +559,7 @@ def iter_site(site: Site, config: Config, jobs: int = 1, cache=None,
             content_key = fingerprint.of(code, repr(config))
             render_key = fingerprint.of(content_key, fingerprint.of_files(Path(d) for d in env.loader.searchpath),
                                         version)
-            todo, page_keys = [], {}
-            for page in pages:
-                path = urls.page_file(page.path)
-                key = page_keys[path] = fingerprint.of(render_key, page.path, page.template, page.context, memo=memo)
-                if fresh and fresh(path, key):
-                    yield path, KEEP, key
-                else:
-                    todo.append(page)
-            for path, data in iter_pages(todo, site, config, env, version, jobs):
-                yield path, data, page_keys[path]
+            yield from iter_pages(pages, site, config, env, version, jobs, keyer=(render_key, memo, fresh))
             yield from iter_edition_files(
                 site, config, env, views, fresh=fresh, jobs=jobs,
                 keys=lambda week, picks: fingerprint.of(render_key, "edition", week.name, repr(picks),
