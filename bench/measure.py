@@ -2,9 +2,9 @@
 
 Peak memory is the larger of two readings: the kernel's own peak RSS of the largest single
 process (``wait4``), and the peak of the whole tree's summed proportional set size (PSS: a page
-shared by forked workers counts once in total), sampled every 100 ms from /proc, so worker
-processes count too. (Every 20 ms, reading smaps of gigabyte processes took 40% of one of the
-two cores away from the build being measured.)
+shared by forked workers counts once in total), sampled from /proc every 100 ms or ten times
+as long as a reading takes, whichever is longer, so worker processes count too. (At a fixed 20 ms, reading smaps of gigabyte processes took 40%
+of one of the two cores away from the build being measured.)
 """
 
 from __future__ import annotations
@@ -77,8 +77,14 @@ def run(cmd: list[str], cwd: Path, *, env: dict | None = None, timeout: float | 
     done = threading.Event()
 
     def sample() -> None:
-        while not done.wait(0.1):
+        # Reading smaps of a multi-gigabyte tree takes milliseconds of kernel time: wait ten
+        # times as long as the last reading took (at least 100 ms), so the sampler never takes
+        # more than a tenth of a core from the build it measures.
+        pause = 0.1
+        while not done.wait(pause):
+            began = time.perf_counter()
             peak[0] = max(peak[0], tree_rss(proc.pid))
+            pause = max(0.1, 10 * (time.perf_counter() - began))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
