@@ -30,6 +30,7 @@ from markdownify import markdownify
 from digest import urls, workers
 from digest.config import Config, ConfigError
 from digest.model import Group, Site
+from digest.write import KEEP
 
 FORMATS = {"markdown": "md", "html": "html", "text": "txt"}
 EDITOR_DIR = Path("newsletter")  # relative to the site folder
@@ -201,7 +202,7 @@ def iter_edition_files(site: Site, config: Config, env: jinja2.Environment, view
                        keys: Callable | None = None, fresh: Callable[[str, str], bool] | None = None,
                        jobs: int = 1) -> Iterator[tuple]:
     """``edition_files`` as ``(path, bytes, key)``; ``keys(week, picks)`` names a week's inputs and
-    a week whose three files ``fresh`` finds unchanged comes as ``(path, None, key)`` (keep).
+    a week whose three files ``fresh`` finds unchanged comes as ``(path, KEEP, key)``.
     ``jobs`` > 1 renders many weeks in forked workers (inlining the email CSS is slow)."""
     todo = []
     for week in site.weeks:
@@ -209,7 +210,7 @@ def iter_edition_files(site: Site, config: Config, env: jinja2.Environment, view
         key = keys(week, load_picks(config, week.name)) if keys else None
         if fresh and key and all(fresh(name, key) for name in names.values()):
             for name in names.values():
-                yield name, None, key
+                yield name, KEEP, key
             continue
         todo.append((week, names, key))
     jobs = jobs if len(todo) >= PARALLEL_WEEKS else 1

@@ -41,7 +41,7 @@ from digest.build import build_model
 from digest.config import Config, load_config
 from digest.newsletter import EDITOR_DIR, edition_files
 from digest.render import article_views, asset_version, build_pages, make_env, render_pages, render_site, static_files
-from digest.write import safe_relpath, write_site
+from digest.write import Manifest, Previous, update_site
 
 CONFIG_FILES = ("digest.toml", "pyproject.toml")
 EVENTS, POLL = "/__digest__/events", "/__digest__/poll"
@@ -71,6 +71,7 @@ class Preview:
         self.site = None
         self.views: dict | None = None
         self.files: dict[str, bytes] = {}
+        self.manifest: Manifest | None = None  # what the writer left in self.out
         self.static_keys: set[str] = set()
         self.full_done = False  # self.files holds a full render of self.site
         self.pending: set[str] = {"config"}
@@ -133,20 +134,11 @@ class Preview:
         return files
 
     def _sync(self, files: dict[str, bytes]) -> int:
-        """Write what changed (each file atomically); the first build is one atomic write."""
-        if not self.out.exists():
-            write_site(files, self.out)
-            return len(files)
-        changed = [p for p, data in files.items() if self.files.get(p) != data]
-        for path in changed:
-            target = self.out.joinpath(*safe_relpath(path).parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.tmp")
-            tmp.write_bytes(files[path])
-            os.replace(tmp, target)
-        for path in set(self.files) - set(files):
-            self.out.joinpath(*safe_relpath(path).parts).unlink(missing_ok=True)
-        return len(changed) + len(set(self.files) - set(files))
+        """Write what changed through the site writer (staged, then moved in; stale files
+        removed); its manifest lets it compare by hash instead of reading the old files."""
+        result = update_site(files, self.out, Previous(self.out, self.manifest))
+        self.manifest = result.manifest
+        return result.written + result.removed
 
     def _publish(self) -> None:
         with self.changed:

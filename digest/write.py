@@ -107,6 +107,7 @@ class Written:
     written: int
     unchanged: int
     manifest: Manifest
+    removed: int = 0  # files of the previous site it no longer has
 
     def counts(self) -> dict[str, int]:
         return {"files": self.files, "written": self.written, "unchanged": self.unchanged}
@@ -229,7 +230,7 @@ class _InPlace:
                 except OSError:
                     break
         shutil.rmtree(self.tmp, ignore_errors=True)
-        return Written(len(manifest), len(self.staged), len(self.kept), manifest)
+        return Written(len(manifest), len(self.staged), len(self.kept), manifest, len(gone))
 
 
 def _safe_parent(out_dir: Path, rel: str, made: set[str]) -> None:
