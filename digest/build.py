@@ -1,5 +1,6 @@
-"""The pipeline, top to bottom: sources → normalize → classify → site → render → write.
-Rendered files stream into the writer, which swaps the finished site in at once."""
+"""The pipeline, top to bottom: sources → normalize → classify → site model → views → pages,
+newsletters, feeds, search, catalog and sitemap → writer. Rendered files stream into the
+writer, which swaps the finished site in at once."""
 
 from __future__ import annotations
 
@@ -8,19 +9,24 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
+from itertools import chain
+from typing import Callable, Iterator
 
-from digest import buildstate
+from digest import assets, buildstate, catalog, fingerprint, search, templating
 from digest.archive import rolled_off
 from digest.classify import unify_tag_spellings
 from digest.config import Config
+from digest.artifact import Artifact, Output
+from digest.feeds import iter_feed_files
 from digest.model import Site
+from digest.newsletter import iter_edition_files
 from digest.normalize import normalize
-from digest.parsecache import (DEFAULT_DIR, ParseCache, Progress, classify_all, default_jobs, prune, read_sources,
-                               to_articles)
-from digest.render import BUILTIN_STATIC, BUILTIN_TEMPLATES, iter_site
+from digest.pages import build_pages, iter_pages
+from digest.parsecache import (DEFAULT_DIR, ParseCache, Progress, classify_all, code_version, default_jobs, prune,
+                               read_sources, to_articles)
 from digest.site import build_site
 from digest.sources import read_cache, read_source
+from digest.views import article_views
 from digest.write import Previous, update_site
 
 
@@ -75,7 +81,7 @@ def build(config: Config, environ=os.environ, parse_cache: Path | None = None, j
     tell = progress or (lambda stage, done, total: None)
     store = ParseCache(config.path(parse_cache if parse_cache is not None else DEFAULT_DIR))
     out_dir = config.path(config.out_dir)
-    inputs = buildstate.fingerprint(config, environ, store, (BUILTIN_TEMPLATES, BUILTIN_STATIC))
+    inputs = buildstate.fingerprint(config, environ, store, (assets.BUILTIN_TEMPLATES, assets.BUILTIN_STATIC))
     last = buildstate.load(store, out_dir)
     previous = Previous(out_dir, last.manifest if last else None)
     if last is not None and last.fingerprint == inputs and previous.untouched():
@@ -89,7 +95,7 @@ def build(config: Config, environ=os.environ, parse_cache: Path | None = None, j
     tell("rendering", 0, 0)
     # Each file goes to the writer as soon as it is rendered and is then dropped (the parent
     # never holds the whole site); pages whose inputs did not change are not rendered at all.
-    written = update_site(iter_site(site, config, jobs or default_jobs(), store, previous.fresh), out_dir, previous)
+    written = update_site(render(site, config, jobs or default_jobs(), store, previous.fresh), out_dir, previous)
     stats = written.counts()
     snapshot = buildstate.Snapshot(files=stats["files"], stories=len(site.order), sources=len(site.sources),
                                    problems=site.problems)
@@ -99,3 +105,49 @@ def build(config: Config, environ=os.environ, parse_cache: Path | None = None, j
     return BuildResult(files=stats["files"], written=stats["written"], unchanged=stats["unchanged"],
                        seconds=time.perf_counter() - started, stories=len(site.order), sources=len(site.sources),
                        problems=site.problems, load_site=lambda: site)
+
+
+def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None = None,
+           fresh: Callable[[str, str], bool] | None = None) -> Iterator[Output]:
+    """Every file of the site, as a stream of artifacts, each made when it is needed (pages a
+    batch at a time) for a writer that stores and drops them. Every path comes once.
+
+    A file's key names everything it is made from (code, config, templates, static files and
+    its own data; see fingerprint.py). With ``fresh(path, key)`` (the writer's knowledge of
+    ``dist/``), a page, newsletter or feed whose key is unchanged is not rendered and comes as
+    ``Unchanged``: after a new feed, only the files it touches are made."""
+    env = templating.make_env(config)
+    static = assets.static_files(config)
+    version = assets.asset_version(static)
+    views = article_views(site)
+    memo = fingerprint.memo_of(views.values())
+    content_key = fingerprint.of(cache.version if cache is not None else code_version(), repr(config))
+    render_key = fingerprint.of(content_key, fingerprint.of_files(Path(d) for d in env.loader.searchpath), version)
+    # Pagefind starts first, as its own process beside the renderers: after a new feed it is the
+    # longest single piece of work. It is polled between batches of pages (no thread).
+    with search.Indexer(search.documents(views, config.language), config.language, cache) as index:
+        pages = build_pages(site, config, views)
+        for artifact in chain(
+            iter_pages(pages, site, config, env, version, jobs, keyer=(render_key, memo, fresh)),
+            iter_edition_files(site, config, env, views, fresh=fresh, jobs=jobs,
+                               keys=lambda week, picks: fingerprint.of(render_key, "edition", week.name, repr(picks),
+                                                                        [views[k] for k in week.keys], memo=memo)),
+            iter_feed_files(site, config, views, fresh=fresh, jobs=jobs,
+                            keys=lambda base, title, updated, shown: fingerprint.of(content_key, "feed", base, title,
+                                                                                    updated, shown, memo=memo)),
+        ):
+            yield artifact
+            index.poll()
+        index_files = index.files()
+    yield from (Artifact(path, data) for path, data in index_files.items())
+    del index_files
+    yield from (Artifact(path, data) for path, data in static.items())
+    yield Artifact("articles.json", catalog.catalog(site))
+    yield Artifact("sitemap.xml", catalog.sitemap(pages, config))
+    yield Artifact("robots.txt", catalog.robots(config))
+    yield Artifact(".nojekyll", b"")
+
+
+def render_site(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None = None) -> dict[str, bytes]:
+    """Every file of the site, in memory (for tests and the newsletter command)."""
+    return {a.path: a.data for a in render(site, config, jobs, cache)}

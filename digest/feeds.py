@@ -1,15 +1,24 @@
-"""Atom 1.0 and JSON Feed 1.1 output, written with an XML serializer so nothing from a feed
-can break the markup (titles and bodies are escaped, never spliced in)."""
+"""The site's feeds: Atom 1.0 and JSON Feed 1.1 for the whole site and for every country, tag
+and author, written with an XML serializer so nothing from a feed can break the markup
+(titles and bodies are escaped, never spliced in)."""
 
 from __future__ import annotations
 
 import json
 import re
 from datetime import datetime
+from typing import Callable, Iterator
 from xml.etree import ElementTree as ET
+
+from digest import urls, workers
+from digest.artifact import Artifact, Unchanged
+from digest.config import Config
+from digest.model import Site
 
 ATOM = "http://www.w3.org/2005/Atom"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+FEED_ITEMS = 20
+PARALLEL_FEEDS = 100  # below this many feeds to write, workers cost more than they save
 
 
 def atom(*, title: str, feed_url: str, page_url: str, updated: datetime, entries: list[dict]) -> bytes:
@@ -84,3 +93,51 @@ def _xml_safe(text: str) -> str:
 
 def _iso(value: datetime) -> str:
     return value.isoformat(timespec="seconds")
+
+
+def iter_feed_files(site: Site, config: Config, views: dict[str, dict], keys: Callable | None = None,
+                    fresh: Callable[[str, str], bool] | None = None, jobs: int = 1) -> Iterator[Artifact | Unchanged]:
+    """Atom + JSON Feed for the whole site and for every country, tag and author. With ``keys``
+    (the key of a feed's inputs) each artifact carries its key, and a feed that ``fresh`` says
+    is unchanged comes as ``Unchanged``. ``jobs`` > 1 writes many feeds in forked workers
+    (full-text feeds are megabytes of XML and JSON)."""
+    targets = [("", config.title, site.order)] + [
+        (urls.group(g.kind, g.slug), f"{g.name} — {config.title}", g.keys)
+        for g in site.countries + site.tags + site.authors
+    ]
+    todo = []
+    for base, title, keys_ in targets:
+        shown = keys_[:FEED_ITEMS]
+        # A feed is as new as its newest story (not the build), so it changes only with them.
+        updated = max((views[k]["published"] for k in shown if views[k]["published"]), default=site.now)
+        key = keys(base, title, updated, [views[k] for k in shown]) if keys else None
+        files = urls.feed_files(base)
+        if fresh and key and all(fresh(f, key) for f in files):
+            yield from (Unchanged(f, key) for f in files)
+            continue
+        todo.append((base, title, updated, shown, key))
+    jobs = jobs if len(todo) >= PARALLEL_FEEDS else 1
+    for part in workers.iter_ranges(_feed_range, (todo, views, config), len(todo), jobs, batch=25):
+        yield from part
+
+
+def _feed_range(todo: list, views: dict[str, dict], config: Config, start: int, end: int) -> list[Artifact]:
+    out = []
+    for base, title, updated, shown, key in todo[start:end]:
+        entries = []
+        for k in shown:
+            view = dict(views[k])
+            view["link"] = urls.absolute(config.base_url, view["path"])
+            view["tags"] = [t["name"] for t in view["tags"]]
+            view["countries"] = [c["name"] for c in view["countries"]]
+            view["authors"] = [a["name"] for a in view["authors"]]
+            view["body_html"] = str(view["body_html"])
+            entries.append(view)
+        page_url = urls.absolute(config.base_url, base)
+        atom_file, json_file = urls.feed_files(base)
+        out.append(Artifact(atom_file, atom(title=title, feed_url=urls.absolute(config.base_url, atom_file),
+                                            page_url=page_url, updated=updated, entries=entries), key))
+        out.append(Artifact(json_file, json_feed(title=title, feed_url=urls.absolute(config.base_url, json_file),
+                                                 page_url=page_url, description=config.description,
+                                                 entries=entries), key))
+    return out

@@ -30,7 +30,9 @@ from markdownify import markdownify
 from digest import urls, workers
 from digest.config import Config, ConfigError
 from digest.model import Group, Site
-from digest.write import KEEP
+from digest.artifact import Artifact, Unchanged
+from digest.templating import make_env
+from digest.views import article_views
 
 FORMATS = {"markdown": "md", "html": "html", "text": "txt"}
 EDITOR_DIR = Path("newsletter")  # relative to the site folder
@@ -89,7 +91,7 @@ def _find(site: Site, keys: tuple[str, ...], pick: str) -> str | None:
     wanted = pick.strip().rstrip("/")
     for key in keys:
         a = site.articles[key]
-        if wanted in (a.id.rstrip("/"), (a.source_url or "").rstrip("/"), a.slug, f"articles/{a.slug}"):
+        if wanted in (a.id.rstrip("/"), (a.source_url or "").rstrip("/"), a.slug, urls.article(a.slug).rstrip("/")):
             return key
     return None
 
@@ -154,7 +156,7 @@ def make_edition(site: Site, config: Config, week: Group, views: dict[str, dict]
         "label": label,
         "site_title": config.title,
         "site_url": _href(urls.absolute(config.base_url, "")),
-        "week_url": _href(urls.absolute(config.base_url, f"weeks/{week.slug}/")),
+        "week_url": _href(urls.absolute(config.base_url, urls.group("week", week.slug))),
         "subject": picks.subject or f"{config.title}: {label}",
         "intro": list(picks.intro) or [f"{count} stor{'y' if count == 1 else 'ies'} from Central Asia this week."],
         "top": [story(k, with_image=True) for k in top_keys],
@@ -195,22 +197,21 @@ def render_edition(edition: dict, env: jinja2.Environment, fmt: str) -> str:
 
 def edition_files(site: Site, config: Config, env: jinja2.Environment, views: dict[str, dict]) -> dict[str, bytes]:
     """``weeks/<yyyy>-w<ww>/newsletter.{md,html,txt}`` for every week (the render hook)."""
-    return {path: data for path, data, _ in iter_edition_files(site, config, env, views)}
+    return {a.path: a.data for a in iter_edition_files(site, config, env, views)}
 
 
 def iter_edition_files(site: Site, config: Config, env: jinja2.Environment, views: dict[str, dict],
                        keys: Callable | None = None, fresh: Callable[[str, str], bool] | None = None,
-                       jobs: int = 1) -> Iterator[tuple]:
-    """``edition_files`` as ``(path, bytes, key)``; ``keys(week, picks)`` names a week's inputs and
-    a week whose three files ``fresh`` finds unchanged comes as ``(path, KEEP, key)``.
+                       jobs: int = 1) -> Iterator[Artifact | Unchanged]:
+    """``edition_files`` as artifacts; ``keys(week, picks)`` names a week's inputs and a week
+    whose three files ``fresh`` finds unchanged comes as three ``Unchanged``.
     ``jobs`` > 1 renders many weeks in forked workers (inlining the email CSS is slow)."""
     todo = []
     for week in site.weeks:
-        names = {fmt: f"weeks/{week.slug}/newsletter.{ext}" for fmt, ext in FORMATS.items()}
+        names = {fmt: urls.newsletter_file(week.slug, ext) for fmt, ext in FORMATS.items()}
         key = keys(week, load_picks(config, week.name)) if keys else None
         if fresh and key and all(fresh(name, key) for name in names.values()):
-            for name in names.values():
-                yield name, KEEP, key
+            yield from (Unchanged(name, key) for name in names.values())
             continue
         todo.append((week, names, key))
     jobs = jobs if len(todo) >= PARALLEL_WEEKS else 1
@@ -226,7 +227,7 @@ def _edition_range(todo: list, site: Site, config: Config, env: jinja2.Environme
     out = []
     for week, names, key in todo[start:end]:
         edition = make_edition(site, config, week, views)
-        out += [(name, render_edition(edition, env, fmt).encode("utf-8"), key) for fmt, name in names.items()]
+        out += [Artifact(name, render_edition(edition, env, fmt).encode("utf-8"), key) for fmt, name in names.items()]
     return out
 
 
@@ -246,7 +247,5 @@ def find_week(site: Site, week: str | None) -> Group:
 
 def newsletter(site: Site, config: Config, week: str | None = None, fmt: str = "markdown") -> str:
     """The edition of ``week`` (default: the latest with stories) in one format."""
-    from digest.render import article_views, make_env  # render imports this module for its hook
-
     group = find_week(site, week)
     return render_edition(make_edition(site, config, group, article_views(site)), make_env(config), fmt)

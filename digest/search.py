@@ -70,8 +70,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import tempfile
+from collections import deque
 from pathlib import Path
 
 from markupsafe import escape
@@ -158,46 +160,163 @@ def _path_hash(path: str) -> int:
     return int.from_bytes(hashlib.sha256(path.encode("utf-8")).digest()[:8], "big")
 
 
-def cached_index(docs: dict[str, bytes], language: str, cache=None) -> dict[str, bytes]:
+class Indexer:
     """The search bundle of ``docs`` (site path → document, oldest first, as ``documents``
-    returns them), shard by shard, each shard through the parse cache (when given): the same
-    documents, language and Pagefind binary give the same shard bundle, so it is built once."""
-    docs = {path: data for path, data in docs.items() if b"data-pagefind-body" in data}
-    if not docs:
-        return {}
-    use_cache = cache is not None and cache.root is not None
-    binary = b""
-    if use_cache:
+    returns them), built shard by shard while the rest of the site renders. Each shard goes
+    through the parse cache (when given): the same documents, language and Pagefind binary give
+    the same bundle, so it is built once.
+
+    No thread: each shard is a Pagefind process started from this one. ``poll()``, called
+    between batches of pages, collects a finished run and starts the next; ``files()`` waits
+    for the rest. Render workers therefore fork from a process with one thread (a child forked
+    while another thread holds a lock can deadlock on it), and one Pagefind runs at a time."""
+
+    def __init__(self, docs: dict[str, bytes], language: str, cache=None):
+        docs = {path: data for path, data in docs.items() if b"data-pagefind-body" in data}
+        self.language = language
+        self.cache = cache if cache is not None and cache.root is not None else None
+        self._binary = b""
+        if self.cache is not None and docs:
+            exe = _executable()
+            stat = exe.stat()
+            self._binary = f"{exe}:{stat.st_size}:{stat.st_mtime_ns}".encode()
+        self._bundles: dict[int, tuple[str, dict[str, bytes]]] = {}  # shard number → (content, bundle)
+        self._todo: deque[tuple[int, str, dict[str, bytes]]] = deque()
+        self._running: tuple[int, str, PagefindRun] | None = None
+        self._count = 0
+        for number, paths in enumerate(shards(list(docs), shard_size(len(docs))) if docs else []):
+            h = hashlib.sha256(language.encode() + b"\0")
+            for path in paths:
+                h.update(path.encode() + b"\0" + hashlib.sha256(docs[path]).digest())
+            content = h.hexdigest()
+            bundle = self.cache.load("search", self._key(content)) if self.cache is not None else None
+            if bundle is None:
+                self._todo.append((number, content, {path: docs[path] for path in paths}))
+            else:
+                self._bundles[number] = (content, bundle)
+            self._count = number + 1
+        del docs
+        self.poll()
+
+    def __enter__(self) -> "Indexer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _key(self, content: str) -> str:
+        return self.cache.key("search", self._binary, content)
+
+    def poll(self) -> None:
+        """Collect the running shard if it is done; start the next one if none is running."""
+        if self._running is not None and self._running[2].done():
+            self._collect()
+        if self._running is None and self._todo:
+            number, content, pages = self._todo.popleft()
+            self._running = (number, content, start_run(pages, self.language))
+
+    def _collect(self) -> None:
+        number, content, run = self._running
+        self._running = None
+        bundle = run.result()
+        if self.cache is not None:
+            self.cache.store("search", self._key(content), bundle)
+        self._bundles[number] = (content, bundle)
+
+    def files(self) -> dict[str, bytes]:
+        """Every file of the search bundle, once all shards are indexed."""
+        while self._running is not None or self._todo:
+            if self._running is not None:
+                self._collect()
+            self.poll()
+        if not self._count:
+            return {}
+        files: dict[str, bytes] = {}
+        folders = []
+        for number in range(self._count):
+            content, bundle = self._bundles.pop(number)
+            if number == 0:  # the primary bundle, with the API and WebAssembly
+                files.update(bundle)
+                continue
+            folder = f"shard/{content[:12]}/"
+            folders.append(folder)
+            for path, data in bundle.items():
+                rel = path.removeprefix(f"{BUNDLE}/")
+                if not rel.startswith(RUNTIME):
+                    files[f"{BUNDLE}/{folder}{rel}"] = data
+        files[MANIFEST] = (json.dumps({"shards": folders}, indent=1) + "\n").encode()
+        return dict(sorted(files.items()))
+
+    def close(self) -> None:
+        """Stop a run still going (the build failed or was interrupted) and drop its scratch folder."""
+        if self._running is not None:
+            self._running[2].kill()
+            self._running = None
+        self._todo.clear()
+
+
+def cached_index(docs: dict[str, bytes], language: str, cache=None) -> dict[str, bytes]:
+    """The whole search bundle of ``docs`` at once (see ``Indexer``)."""
+    with Indexer(docs, language, cache) as indexer:
+        return indexer.files()
+
+
+class PagefindRun:
+    """One Pagefind process indexing some pages in a scratch folder of its own."""
+
+    def __init__(self, pages: dict[str, bytes], language: str):
         exe = _executable()
-        stat = exe.stat()
-        binary = f"{exe}:{stat.st_size}:{stat.st_mtime_ns}".encode()
-    files: dict[str, bytes] = {}
-    folders = []
-    for number, paths in enumerate(shards(list(docs), shard_size(len(docs)))):
-        h = hashlib.sha256(language.encode() + b"\0")
-        for path in paths:
-            h.update(path.encode() + b"\0" + hashlib.sha256(docs[path]).digest())
-        content = h.hexdigest()
-        bundle = None
-        if use_cache:
-            key = cache.key("search", binary, content)
-            bundle = cache.load("search", key)
-        if bundle is None:
-            bundle = index_files({path: docs[path] for path in paths}, language)
-            if use_cache:
-                cache.store("search", key, bundle)
-        if number == 0:  # the primary bundle, with the API and WebAssembly
-            files.update(bundle)
-            continue
-        folder = f"shard/{content[:12]}/"
-        folders.append(folder)
-        for path, data in bundle.items():
-            rel = path.removeprefix(f"{BUNDLE}/")
-            if not rel.startswith(RUNTIME):
-                files[f"{BUNDLE}/{folder}{rel}"] = data
-        del bundle
-    files[MANIFEST] = (json.dumps({"shards": folders}, indent=1) + "\n").encode()
-    return dict(sorted(files.items()))
+        self._tmp = tempfile.mkdtemp(prefix="digest-search-")
+        site, self._out = Path(self._tmp, "site"), Path(self._tmp, "out")
+        for path, data in sorted(pages.items()):
+            target = site.joinpath(*path.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        # Output to a file, not a pipe: nobody reads a pipe while the build renders, and a full
+        # pipe would stall Pagefind.
+        self._log = open(Path(self._tmp, "log"), "w+b")
+        self._proc = subprocess.Popen(
+            [str(exe), "--site", str(site), "--output-path", str(self._out), "--keep-index-url",
+             "--force-language", language, "--silent"],
+            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+
+    def done(self) -> bool:
+        return self._proc.poll() is not None
+
+    def result(self) -> dict[str, bytes]:
+        """Wait for the run; its bundle, site path → bytes. Raises SearchIndexError if it failed."""
+        try:
+            code = self._proc.wait()
+            if code != 0:
+                self._log.seek(0)
+                said = self._log.read().decode("utf-8", "replace").strip()
+                raise SearchIndexError(f"pagefind failed (exit {code}): {said[:500]}")
+            files = {}
+            for path in sorted(self._out.rglob("*")):
+                rel = path.relative_to(self._out).as_posix()
+                if path.is_file() and not rel.startswith(UNUSED):
+                    files[f"{BUNDLE}/{rel}"] = path.read_bytes()
+        finally:
+            self._cleanup()
+        if f"{BUNDLE}/pagefind.js" not in files:
+            raise SearchIndexError("pagefind wrote no pagefind.js; is the pagefind[bin] package complete?")
+        return files
+
+    def kill(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        self._log.close()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def start_run(pages: dict[str, bytes], language: str = "en") -> PagefindRun:
+    """Start indexing ``pages`` (site path → HTML) in one Pagefind run."""
+    return PagefindRun(pages, language)
 
 
 def index_files(pages: dict[str, bytes], language: str = "en") -> dict[str, bytes]:
@@ -207,30 +326,7 @@ def index_files(pages: dict[str, bytes], language: str = "en") -> dict[str, byte
     Pages opt in with ``data-pagefind-body``; pages without it are not indexed. With no such
     page (an empty cache) there is nothing to search and no bundle."""
     pages = {path: data for path, data in pages.items() if b"data-pagefind-body" in data}
-    if not pages:
-        return {}
-    exe = _executable()
-    with tempfile.TemporaryDirectory(prefix="digest-search-") as tmp:
-        site, out = Path(tmp, "site"), Path(tmp, "out")
-        for path, data in sorted(pages.items()):
-            target = site.joinpath(*path.split("/"))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        run = subprocess.run(
-            [str(exe), "--site", str(site), "--output-path", str(out), "--keep-index-url",
-             "--force-language", language, "--silent"],
-            capture_output=True, text=True, check=False,
-        )
-        if run.returncode != 0:
-            raise SearchIndexError(f"pagefind failed (exit {run.returncode}): {(run.stderr or run.stdout).strip()[:500]}")
-        files = {}
-        for path in sorted(out.rglob("*")):
-            rel = path.relative_to(out).as_posix()
-            if path.is_file() and not rel.startswith(UNUSED):
-                files[f"{BUNDLE}/{rel}"] = path.read_bytes()
-    if f"{BUNDLE}/pagefind.js" not in files:
-        raise SearchIndexError("pagefind wrote no pagefind.js; is the pagefind[bin] package complete?")
-    return files
+    return start_run(pages, language).result() if pages else {}
 
 
 def _executable() -> Path:

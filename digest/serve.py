@@ -37,10 +37,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import watchfiles
 
-from digest.build import build_model
+from digest.assets import asset_version, static_files
+from digest.build import build_model, render_site
 from digest.config import Config, load_config
 from digest.newsletter import EDITOR_DIR, edition_files
-from digest.render import article_views, asset_version, build_pages, make_env, render_pages, render_site, static_files
+from digest.pages import build_pages, render_pages
+from digest.templating import make_env
+from digest.views import article_views
 from digest.write import Manifest, Previous, update_site
 
 CONFIG_FILES = ("digest.toml", "pyproject.toml")

@@ -6,6 +6,37 @@ from __future__ import annotations
 import posixpath
 from urllib.parse import quote
 
+# The URL scheme, in one place: every other module asks here for the path of a page.
+SECTIONS = {"country": "countries", "tag": "tags", "author": "authors", "week": "weeks"}
+
+
+def article(slug: str) -> str:
+    return f"articles/{slug}/"
+
+
+def group(kind: str, slug: str) -> str:
+    """The page of a country, tag, author or week: 'countries/kazakhstan/'."""
+    return f"{SECTIONS[kind]}/{slug}/"
+
+
+def section(kind: str) -> str:
+    """The index of every group of a kind: 'countries/'."""
+    return f"{SECTIONS[kind]}/"
+
+
+def listing_page(base: str, number: int) -> str:
+    """Archive page ``number`` of the listing at ``base`` (numbered from the oldest)."""
+    return f"{base}page/{number}/"
+
+
+def feed_files(base: str) -> tuple[str, str]:
+    """The Atom and JSON feeds of the page at ``base``."""
+    return f"{base}feed.xml", f"{base}feed.json"
+
+
+def newsletter_file(week_slug: str, ext: str) -> str:
+    return f"weeks/{week_slug}/newsletter.{ext}"
+
 
 def page_file(path: str) -> str:
     """'countries/kazakhstan/' → 'countries/kazakhstan/index.html'; files stay as they are."""

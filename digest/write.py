@@ -8,7 +8,7 @@ stories, copying the tree as hard links and removing the old one took 7 s).
 
 The writer remembers what it wrote (``Manifest``: size, mtime, inode, hash and the renderer's
 key of every file). A file still on disk exactly as written (same size, mtime and inode) is
-*trusted*: the renderer may skip a page whose key is unchanged (``KEEP``), and the writer
+*trusted*: the renderer may skip a page whose key is unchanged (``Unchanged``), and the writer
 compares new bytes with the recorded hash instead of reading the old file. Anything else in
 ``dist/`` (edited by hand, replaced, unknown) is compared by its bytes, or removed.
 """
@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Mapping, NamedTuple
 
-KEEP = None  # in place of bytes: "this file is unchanged, keep the one in dist/" (see Previous.fresh)
-
+from digest.artifact import Artifact, Output, Unchanged
 
 class UnsafePath(ValueError):
     """A generated path that would land outside the output folder."""
@@ -119,9 +118,10 @@ def write_site(files: Mapping[str, bytes] | Iterable[tuple[str, bytes]], out_dir
     return update_site(files, out_dir).counts()
 
 
-def update_site(files: Mapping[str, bytes] | Iterable[tuple], out_dir: Path, previous: Previous | None = None) -> Written:
-    """``write_site`` for a stream of ``(path, bytes)`` or ``(path, bytes or KEEP, key)``; KEEP
-    is only valid for a path ``previous.fresh`` approved. Returns counts and the new manifest."""
+def update_site(files: Mapping[str, bytes] | Iterable[Output | tuple[str, bytes]], out_dir: Path,
+                previous: Previous | None = None) -> Written:
+    """``write_site`` for a stream of artifacts (or ``(path, bytes)`` pairs); ``Unchanged`` is
+    only valid for a path ``previous.fresh`` approved. Returns counts and the new manifest."""
     out_dir = out_dir.absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     in_place = out_dir.is_dir() and not out_dir.is_symlink()
@@ -132,8 +132,13 @@ def update_site(files: Mapping[str, bytes] | Iterable[tuple], out_dir: Path, pre
     pairs = sorted(files.items()) if isinstance(files, Mapping) else files
     try:
         for item in pairs:
-            path, data = item[0], item[1]
-            site.add(str(safe_relpath(path)), data, item[2] if len(item) > 2 else None)
+            if isinstance(item, Unchanged):
+                site.keep(str(safe_relpath(item.path)), item.key)
+            else:
+                item = item if isinstance(item, Artifact) else Artifact(*item)
+                if not isinstance(item.data, bytes):
+                    raise TypeError(f"{item.path}: expected bytes, got {type(item.data).__name__} (use Unchanged to keep a file)")
+                site.add(str(safe_relpath(item.path)), item.data, item.key)
         result = site.finish(out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -149,9 +154,10 @@ class _Fresh:
         self.made: set[Path] = {tmp}
         self.files: dict[str, tuple[bytes, str | None]] = {}
 
-    def add(self, rel: str, data: bytes | None, key: str | None) -> None:
-        if data is KEEP:
-            raise ValueError(f"{rel}: nothing to keep, there is no previous site")
+    def keep(self, rel: str, key: str) -> None:
+        raise ValueError(f"{rel}: nothing to keep, there is no previous site")
+
+    def add(self, rel: str, data: bytes, key: str | None) -> None:
         target = self.tmp / rel
         if target.parent not in self.made:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -180,17 +186,22 @@ class _InPlace:
         self.staged: dict[str, tuple[str, bytes, str | None]] = {}  # rel → (staging name, digest, key)
         self.names = itertools.count()
 
-    def add(self, rel: str, data: bytes | None, key: str | None) -> None:
+    def _replace(self, rel: str) -> None:
         self.kept.pop(rel, None)  # a later copy wins
         old = self.staged.pop(rel, None)
         if old:
             os.unlink(self.tmp / old[0])
+
+    def keep(self, rel: str, key: str) -> None:
+        self._replace(rel)
         trusted = self.previous.trusted.get(rel)
-        if data is KEEP:
-            if trusted is None or trusted.key != key:
-                raise ValueError(f"{rel}: kept, but the file in the output folder is not the one the last build wrote")
-            self.kept[rel] = trusted
-            return
+        if trusted is None or trusted.key != key:
+            raise ValueError(f"{rel}: kept, but the file in the output folder is not the one the last build wrote")
+        self.kept[rel] = trusted
+
+    def add(self, rel: str, data: bytes, key: str | None) -> None:
+        self._replace(rel)
+        trusted = self.previous.trusted.get(rel)
         dig = digest_of(data)
         if trusted is not None and trusted.digest == dig:
             self.kept[rel] = trusted._replace(key=key)

@@ -62,7 +62,7 @@ def test_failed_build_leaves_previous_site(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("template exploded")
 
-    monkeypatch.setattr("digest.build.iter_site", boom)
+    monkeypatch.setattr("digest.build.render", boom)
     (site / "content_cache" / "feed.xml").write_text(RSS.replace("a new school", "a newer school"))
     with pytest.raises(RuntimeError):  # an input changed, so this is a real build, not the no-change one
         build(config, environ={})

@@ -5,7 +5,8 @@ from dataclasses import replace
 import pytest
 from markupsafe import escape
 
-from digest.render import Cards, _linker, article_views, make_env
+from digest.templating import Cards, linker as _linker, make_env
+from digest.views import article_views
 
 PATHS = ["", "articles/x/", "countries/kazakhstan/", "countries/kazakhstan/page/2/", "tags/a-b/page/3/",
          "weeks/2026-w01/", "search/", "404.html"]

@@ -10,7 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digest import render
+from digest import pages as render, urls
+from digest.artifact import Artifact, Unchanged
+from digest.assets import BUILTIN_TEMPLATES
 from digest.build import build
 from digest.config import load_config
 from digest.write import Previous, update_site, write_site
@@ -59,7 +61,8 @@ def test_a_new_feed_renders_only_what_it_touches_and_equals_a_full_build(site, t
 
     def recording(pages, *args):
         out = real(pages, *args)
-        rendered.extend(p for p in pages[args[-2]:args[-1]] if out[render.urls.page_file(p.path)][0] is not None)
+        made = {a.path for a in out if type(a) is Artifact}
+        rendered.extend(p for p in pages[args[-2]:args[-1]] if urls.page_file(p.path) in made)
         return out
 
     monkeypatch.setattr(render, "_render_range", recording)
@@ -108,7 +111,7 @@ def test_a_template_change_renders_every_page(site):
     config = load_config(site)
     first = build(config, environ={})
     (site / "templates").mkdir()
-    base = (render.BUILTIN_TEMPLATES / "base.html").read_text()
+    base = (BUILTIN_TEMPLATES / "base.html").read_text()
     (site / "templates" / "base.html").write_text(base.replace("</body>", "<!-- mine --></body>"))
     again = build(config, environ={})
     pages = [p for p in (site / "dist").rglob("*.html") if p.name != "newsletter.html"]  # emails have no frame
@@ -163,6 +166,8 @@ def test_keep_is_refused_for_a_file_the_writer_did_not_leave(tmp_path):
     previous = Previous(out, written.manifest)
     assert not previous.fresh("x.html", "k1")
     with pytest.raises(ValueError):
+        update_site([Unchanged("x.html", "k1")], out, previous)
+    with pytest.raises(TypeError):  # a stray None is not "keep"
         update_site([("x.html", None, "k1")], out, previous)
     assert (out / "x.html").read_bytes() == b"changed"  # a refused build writes nothing
 

@@ -20,7 +20,8 @@ from digest.cli import main
 from digest.config import load_config
 from digest.newsletter import (EditionFileError, find_week, make_edition, newsletter, parse_week,
                                render_edition)
-from digest.render import article_views, make_env
+from digest.templating import make_env
+from digest.views import article_views
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,13 +4,13 @@ from dataclasses import replace
 
 from digest import search
 from digest.build import build
-from digest.render import article_views
+from digest.views import article_views
 
 
 def test_template_edit_reuses_the_search_index(tmp_path, seed_config, monkeypatch):
     runs = []
-    real = search.index_files
-    monkeypatch.setattr(search, "index_files", lambda *a, **k: runs.append(1) or real(*a, **k))
+    real = search.start_run
+    monkeypatch.setattr(search, "start_run", lambda *a, **k: runs.append(1) or real(*a, **k))
     site = tmp_path / "site"
     (site / "templates").mkdir(parents=True)
     config = replace(seed_config, root=site, cache_dir=seed_config.path(seed_config.cache_dir),

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from digest.config import load_config
-from digest.render import render_site
+from digest.build import render_site
 from digest.serve import Preview, inject
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -178,13 +178,13 @@ def test_a_story_inserted_in_the_middle_changes_at_most_two_shards(small_shards)
 
 def test_the_cache_reindexes_only_the_shards_that_changed(tmp_path, small_shards, monkeypatch):
     runs = []
-    real = search.index_files
+    real = search.start_run
 
     def counting(pages, language="en"):
         runs.append(len(pages))
         return real(pages, language)
 
-    monkeypatch.setattr(search, "index_files", counting)
+    monkeypatch.setattr(search, "start_run", counting)
     cache = ParseCache(tmp_path / "cache")
     docs = _docs(range(60))
     first = search.cached_index(docs, "en", cache)

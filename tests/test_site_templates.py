@@ -3,7 +3,7 @@ site's own templates/ or static/ wins; everything else stays built in."""
 
 from digest.build import build
 from digest.config import load_config
-from digest.render import BUILTIN_TEMPLATES
+from digest.assets import BUILTIN_TEMPLATES
 from tests.conftest import make_site
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>T</title>

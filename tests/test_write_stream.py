@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from digest import newsletter, render, workers
-from digest.render import iter_site, render_site
+from digest import feeds, newsletter, pages, workers
+from digest.artifact import Artifact
+from digest.build import render, render_site
 from digest.write import write_site
 
 
@@ -80,10 +81,31 @@ def test_streamed_site_equals_the_dict_and_the_build(seed_build, seed_config, mo
     whole = render_site(result.site, seed_config)
     assert _tree(out) == whole  # what build() streamed to disk is what the dict path gives
     # Forked workers and small batches (the 10,000-story path) give the same files, each once.
-    monkeypatch.setattr(render, "PARALLEL_PAGES", 1)
-    monkeypatch.setattr(render, "PARALLEL_FEEDS", 1)
+    monkeypatch.setattr(pages, "PARALLEL_PAGES", 1)
+    monkeypatch.setattr(feeds, "PARALLEL_FEEDS", 1)
     monkeypatch.setattr(newsletter, "PARALLEL_WEEKS", 1)
-    monkeypatch.setattr(render, "PAGE_BATCH", 9)
-    triples = list(iter_site(result.site, seed_config, jobs=2))
-    assert len(triples) == len({p for p, _, _ in triples})
-    assert {p: d for p, d, _ in triples} == whole
+    monkeypatch.setattr(pages, "PAGE_BATCH", 9)
+    artifacts = list(render(result.site, seed_config, jobs=2))
+    assert all(type(a) is Artifact for a in artifacts)
+    assert len(artifacts) == len({a.path for a in artifacts})
+    assert {a.path: a.data for a in artifacts} == whole
+
+
+def test_render_workers_fork_from_a_single_threaded_process(seed_build, seed_config, monkeypatch):
+    """Pagefind runs beside the renderers as a process polled between batches, not in a thread:
+    a child forked while another thread holds a lock can deadlock on it."""
+    import threading
+
+    out, result = seed_build
+    monkeypatch.setattr(pages, "PARALLEL_PAGES", 1)
+    monkeypatch.setattr(feeds, "PARALLEL_FEEDS", 1)
+    monkeypatch.setattr(newsletter, "PARALLEL_WEEKS", 1)
+    real, threads = workers.iter_ranges, []
+
+    def watching(*args, **kwargs):
+        threads.append(threading.active_count())
+        yield from real(*args, **kwargs)
+
+    monkeypatch.setattr(workers, "iter_ranges", watching)
+    assert {a.path: a.data for a in render(result.site, seed_config, jobs=2)} == render_site(result.site, seed_config)
+    assert len(threads) >= 3 and set(threads) == {1}

@@ -1,0 +1,48 @@
+"""The machine-readable files of the site: ``articles.json`` (the data contract in
+ARCHITECTURE.md), the sitemap and robots.txt."""
+
+from __future__ import annotations
+
+import json
+
+from digest import urls
+from digest.config import Config
+from digest.model import Site
+from digest.pages import Page
+
+def catalog(site: Site) -> bytes:
+    """``articles.json``: the data contract in ARCHITECTURE.md, newest first then by id."""
+    rows = []
+    for key in site.order:
+        a = site.articles[key]
+        rows.append({
+            "id": a.id,
+            "title": a.title,
+            "url": urls.article(a.slug),
+            "source_url": a.source_url,
+            "authors": list(a.authors),
+            "tags": list(a.tags),
+            "countries": list(a.countries),
+            "published": a.published.isoformat() if a.published else None,
+            "date_precision": a.date_precision,
+            "date_note": a.date_note or None,
+            "country_reasons": {c: why for c, why in a.country_reasons},
+            "publisher": a.publisher,
+            "sources": list(a.sources),
+        })
+    return (json.dumps({"articles": rows}, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def sitemap(pages: list[Page], config: Config) -> bytes:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for page in sorted(pages, key=lambda p: p.path):
+        if page.path == "404.html":
+            continue
+        loc = urls.absolute(config.base_url, page.path).replace("&", "&amp;")
+        lines.append(f"  <url><loc>{loc}</loc></url>")
+    lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def robots(config: Config) -> bytes:
+    return f"User-agent: *\nAllow: /\nSitemap: {urls.absolute(config.base_url, 'sitemap.xml')}\n".encode()

@@ -1,0 +1,97 @@
+"""The Jinja environment and what every template shares: date and week labels, article cards
+rendered once per process, and the links from one page to another.
+
+Templates are looked up in the site's own ``templates/`` first and the built-in ones last,
+so an editor overrides any single template by dropping a file of the same name in theirs."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from html import unescape
+from typing import Callable
+from urllib.parse import urlsplit
+
+import jinja2
+from markupsafe import Markup, escape
+
+from digest import urls
+from digest.assets import BUILTIN_TEMPLATES
+from digest.config import Config
+
+def make_env(config: Config) -> jinja2.Environment:
+    dirs = [config.path(config.templates_dir)]
+    if BUILTIN_TEMPLATES.resolve() not in [d.resolve() for d in dirs if d.exists()]:
+        dirs.append(BUILTIN_TEMPLATES)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["date"] = format_date
+    env.filters["number"] = lambda n: f"{n:,}"
+    return env
+
+
+def format_date(value: datetime | None, style: str = "long") -> str:
+    if value is None:
+        return ""
+    if style == "short":
+        return f"{value.day} {value:%b %Y}"
+    return f"{value.day} {value:%B %Y}"
+
+
+def week_label(name: str, short: bool = False) -> str:
+    year, week = name.split("-W")
+    start = datetime.fromisocalendar(int(year), int(week), 1)
+    end = datetime.fromisocalendar(int(year), int(week), 7)
+    if short:  # under a year heading
+        return f"Week {int(week)}: {start.day} {start:%b} – {end.day} {end:%b}"
+    return f"Week {int(week)}, {year} ({format_date(start, 'short')} – {format_date(end, 'short')})"
+
+
+_LINK_MARK = re.compile("\x00([^\x00\x01]*)\x01")
+
+
+def _link_mark(target: str) -> str:
+    return f"\x00{target}\x01"
+
+
+class Cards:
+    """Each article's card (the ``card`` macro of ``_macros.html``) rendered once per process,
+    not once per listing it appears on (five to eight, plus "more from" lists). Its links are
+    rendered as placeholders holding the target; each page fills in its own relative links,
+    so the result is byte for byte what the macro gives on that page."""
+
+    def __init__(self, env: jinja2.Environment):
+        self._env = env
+        self._macros = None
+        self._done: dict[tuple, str] = {}
+
+    def for_page(self, link: Callable[[str], str]) -> Callable[..., Markup]:
+        def fill(match: re.Match) -> str:
+            target = match.group(1)  # as the template escaped it
+            return str(escape(link(unescape(target) if "&" in target else target)))
+
+        def card_html(a: dict, heading: str = "h3", excerpt: bool = True) -> Markup:
+            key = (a["path"], heading, excerpt)
+            html = self._done.get(key)
+            if html is None:
+                if self._macros is None:
+                    self._macros = self._env.get_template("_macros.html").make_module({"url": _link_mark})
+                html = self._done[key] = str(self._macros.card(a, heading, excerpt))
+            return Markup(_LINK_MARK.sub(fill, html))
+
+        return card_html
+
+
+def linker(from_path: str, base_url: str) -> Callable[[str], str]:
+    # GitHub Pages serves 404.html at whatever depth was asked for, so its links cannot be
+    # relative: they start from the base URL's path (the project sub-path).
+    if from_path == "404.html":
+        root = "/" + urlsplit(base_url).path.strip("/")
+        return lambda target: (root.rstrip("/") + "/" + urls.page_file(target))
+    return lambda target: urls.relative(from_path, target)

@@ -1,0 +1,126 @@
+"""Model → views: the plain dicts templates, feeds, search and the newsletter read, computed
+once per build. Templates never see model objects."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from markupsafe import Markup
+
+from digest import urls
+from digest.config import Config
+from digest.model import APPROXIMATE, EXACT, Article, Group, Site
+from digest.templating import format_date, week_label
+
+_IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="(https?://[^"]+)"')
+
+
+def group_path(group: Group) -> str:
+    return urls.group(group.kind, group.slug)
+
+
+def article_view(article: Article, site: Site, group_paths: dict[tuple[str, str], str]) -> dict:
+    """Everything a template needs to show an article, computed once per build."""
+    if article.date_precision == EXACT:
+        date_label = format_date(article.published)
+    elif article.date_precision == APPROXIMATE:
+        date_label = f"c. {format_date(article.published)}"
+    else:
+        date_label = "Date unknown"
+    return {
+        "id": article.id,
+        "path": urls.article(article.slug),
+        "title": article.title,
+        "excerpt": article.excerpt,
+        "body_html": Markup(article.body_html),
+        "publisher": article.publisher,
+        "source_url": article.source_url,
+        "published": article.published,
+        "iso": article.published.isoformat() if article.published else "",
+        "date_label": date_label,
+        "date_precision": article.date_precision,
+        "date_note": article.date_note,
+        "authors": [{"name": n, "path": group_paths[("author", n)]} for n in article.authors],
+        "countries": [{"name": n, "path": group_paths[("country", n)]} for n in article.countries],
+        "country_reasons": [{"name": n, "why": why} for n, why in article.country_reasons],
+        "tags": [{"name": n, "path": group_paths[("tag", n)]} for n in article.tags],
+        "truncated": article.truncated,
+        "reading_minutes": max(1, round(article.word_count / 230)),
+        "sources": list(article.sources),
+        "image": first_image(article.body_html),
+    }
+
+
+def first_image(body_html: str) -> str | None:
+    """The first absolute http(s) image in the (sanitized) body, for link previews."""
+    match = _IMG_SRC.search(body_html)
+    return unescape(match.group(1)) if match else None
+
+
+def article_views(site: Site) -> dict[str, dict]:
+    groups = site.countries + site.tags + site.authors + site.weeks
+    group_paths = {(g.kind, g.name): group_path(g) for g in groups}
+    return {key: article_view(site.articles[key], site, group_paths) for key in site.order}
+
+
+def news_article(view: dict, config: Config) -> dict:
+    """schema.org NewsArticle for search engines and link previews (JSON-LD)."""
+    ld = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": view["title"][:110],
+        "description": view["excerpt"],
+        "url": urls.absolute(config.base_url, view["path"]),
+        "mainEntityOfPage": view["source_url"] or urls.absolute(config.base_url, view["path"]),
+        "publisher": {"@type": "Organization", "name": view["publisher"]},
+        "author": [{"@type": "Person", "name": a["name"]} for a in view["authors"]]
+        or [{"@type": "Organization", "name": view["publisher"]}],
+        "keywords": [t["name"] for t in view["tags"]],
+        "about": [{"@type": "Country", "name": c["name"]} for c in view["countries"]],
+        "inLanguage": config.language,
+    }
+    if view["published"] is not None and view["date_precision"] == EXACT:
+        ld["datePublished"] = view["iso"]
+    if view["image"]:
+        ld["image"] = [view["image"]]
+    return ld
+
+
+def edition_view(week: Group, site: Site, views: dict) -> dict:
+    """The week's stories grouped by country, each story once: under its country, or under
+    "Across the region" when it is about three or more."""
+    sections: dict[str, list[dict]] = {c.name: [] for c in site.countries}
+    region: list[dict] = []
+    for key in week.keys:
+        countries = site.articles[key].countries
+        if len(countries) == 1 or len(countries) == 2:
+            sections[countries[0]].append(views[key])
+        else:
+            region.append(views[key])
+    out = [{"name": c.name, "path": group_path(c), "articles": sections[c.name]}
+           for c in site.countries if sections[c.name]]
+    if region:
+        out.append({"name": "Across the region", "path": None, "articles": region})
+    return {"label": week_label(week.name), "path": group_path(week), "count": len(week.keys), "countries": out}
+
+
+def source_view(report) -> dict:
+    """One row of /sources/: what the file is, what it gave, and what went wrong with it."""
+    dated = [i for i in report.items if i.published]
+    newest = max(dated, key=lambda i: i.published) if dated else None
+
+    def web(url):  # only http(s) becomes a link; a feed's javascript: "link" stays text
+        return url if isinstance(url, str) and url.lower().startswith(("http://", "https://")) else None
+
+    return {
+        "file": report.file, "format": report.format, "version": getattr(report, "version", "") or report.format,
+        "encoding": getattr(report, "encoding", ""), "title": report.title, "link": web(report.link),
+        "url": web(getattr(report, "url", None)),
+        "item_count": len(report.items), "newest": newest.published if newest else None,
+        "newest_approximate": bool(newest and newest.date_precision != EXACT),
+        "undated": len(report.items) - len(dated),
+        "fetched": report.fetched, "updated": getattr(report, "updated", None),
+        "skipped": report.format == "unknown", "problems": list(report.problems),
+        "rates": len(report.rates),
+    }
