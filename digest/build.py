@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from itertools import chain
-from typing import Callable, Iterator
+from typing import Callable, Collection, Iterator
 
 from digest import assets, buildstate, catalog, fingerprint, search, templating
 from digest.archive import rolled_off
@@ -77,45 +77,77 @@ def build(config: Config, environ=os.environ, parse_cache: Path | None = None, j
           progress: Progress | None = None) -> BuildResult:
     """Build the site. ``parse_cache`` defaults to ``.digest-cache/`` in the site folder;
     ``jobs`` to every core; ``progress(stage, done, total)`` is told how far it got."""
-    started = time.perf_counter()
-    tell = progress or (lambda stage, done, total: None)
-    store = ParseCache(config.path(parse_cache if parse_cache is not None else DEFAULT_DIR))
-    out_dir = config.path(config.out_dir)
-    inputs = buildstate.fingerprint(config, environ, store, (assets.BUILTIN_TEMPLATES, assets.BUILTIN_STATIC))
-    last = buildstate.load(store, out_dir)
-    previous = Previous(out_dir, last.manifest if last else None)
-    if last is not None and last.fingerprint == inputs and previous.untouched():
-        # Nothing changed and dist/ is as we left it: it is already the answer.
-        tell("done", 0, 0)
-        snap = last.snapshot
-        return BuildResult(files=snap.files, written=0, unchanged=snap.files, seconds=time.perf_counter() - started,
-                           stories=snap.stories, sources=snap.sources, problems=snap.problems,
-                           load_site=lambda: build_model(config, environ, store, 1))
-    site = build_model(config, environ, store, jobs or default_jobs(), progress)
-    tell("rendering", 0, 0)
-    # Each file goes to the writer as soon as it is rendered and is then dropped (the parent
-    # never holds the whole site); pages whose inputs did not change are not rendered at all.
-    written = update_site(render(site, config, jobs or default_jobs(), store, previous.fresh), out_dir, previous)
-    stats = written.counts()
-    snapshot = buildstate.Snapshot(files=stats["files"], stories=len(site.order), sources=len(site.sources),
-                                   problems=site.problems)
-    buildstate.save(store, inputs, out_dir, snapshot, written.manifest)
-    prune(store, ("sources", "articles", "search", "slugs", "classified"))  # entries for files and code that are gone
-    tell("done", 0, 0)
-    return BuildResult(files=stats["files"], written=stats["written"], unchanged=stats["unchanged"],
-                       seconds=time.perf_counter() - started, stories=len(site.order), sources=len(site.sources),
-                       problems=site.problems, load_site=lambda: site)
+    return Builder(config, environ, parse_cache, jobs, progress).build()
+
+
+class Builder:
+    """Builds of one site, one after another. ``build()`` makes one; ``digest serve`` keeps one
+    in its build process, so the model survives between builds and is made again only when
+    the content cache, the config or the code changed: a template edit only re-renders."""
+
+    def __init__(self, config: Config, environ=os.environ, parse_cache: Path | None = None, jobs: int | None = None,
+                 progress: Progress | None = None):
+        self.config, self.environ, self.jobs = config, environ, jobs or default_jobs()
+        self.cache_dir = config.path(parse_cache if parse_cache is not None else DEFAULT_DIR)
+        self.tell = progress or (lambda stage, done, total: None)
+        self.progress = progress
+        self._model: tuple[str, Site] | None = None  # (content fingerprint, model)
+
+    def build(self, first: Collection[str] = (), on_first: Callable[[list[Artifact]], None] | None = None) -> BuildResult:
+        """One build. The pages at the site paths in ``first`` are rendered before all else and
+        handed to ``on_first`` (serve writes them at once and reloads the tabs showing them)."""
+        started = time.perf_counter()
+        config, environ = self.config, self.environ
+        store = ParseCache(self.cache_dir)
+        out_dir = config.path(config.out_dir)
+        inputs = buildstate.fingerprint(config, environ, store, (assets.BUILTIN_TEMPLATES, assets.BUILTIN_STATIC))
+        last = buildstate.load(store, out_dir)
+        previous = Previous(out_dir, last.manifest if last else None)
+        if last is not None and last.fingerprint == inputs and previous.untouched():
+            # Nothing changed and dist/ is as we left it: it is already the answer.
+            self.tell("done", 0, 0)
+            snap = last.snapshot
+            return BuildResult(files=snap.files, written=0, unchanged=snap.files,
+                               seconds=time.perf_counter() - started, stories=snap.stories, sources=snap.sources,
+                               problems=snap.problems, load_site=lambda: self.model(store, 1)[0])
+        site, made = self.model(store, self.jobs)
+        self.tell("rendering", 0, 0)
+        # Each file goes to the writer as soon as it is rendered and is then dropped (the parent
+        # never holds the whole site); pages whose inputs did not change are not rendered at all.
+        written = update_site(render(site, config, self.jobs, store, previous.fresh, first, on_first), out_dir, previous)
+        stats = written.counts()
+        snapshot = buildstate.Snapshot(files=stats["files"], stories=len(site.order), sources=len(site.sources),
+                                       problems=site.problems)
+        buildstate.save(store, inputs, out_dir, snapshot, written.manifest)
+        if made:  # entries for files and code that are gone (only a build that read them all knows)
+            prune(store, ("sources", "articles", "search", "slugs", "classified"))
+        self.tell("done", 0, 0)
+        return BuildResult(files=stats["files"], written=stats["written"], unchanged=stats["unchanged"],
+                           seconds=time.perf_counter() - started, stories=len(site.order), sources=len(site.sources),
+                           problems=site.problems, load_site=lambda: site)
+
+    def model(self, store: ParseCache, jobs: int) -> tuple[Site, bool]:
+        """The model, and whether it was made now (False: the kept one still holds)."""
+        key = buildstate.content_fingerprint(self.config, self.environ, store)
+        if self._model is not None and self._model[0] == key:
+            return self._model[1], False
+        self._model = None  # let the old model go before the new one is made
+        site = build_model(self.config, self.environ, store, jobs, self.progress)
+        self._model = (key, site)
+        return site, True
 
 
 def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None = None,
-           fresh: Callable[[str, str], bool] | None = None) -> Iterator[Output]:
+           fresh: Callable[[str, str], bool] | None = None, first: Collection[str] = (),
+           on_first: Callable[[list[Artifact]], None] | None = None) -> Iterator[Output]:
     """Every file of the site, as a stream of artifacts, each made when it is needed (pages a
     batch at a time) for a writer that stores and drops them. Every path comes once.
 
     A file's key names everything it is made from (code, config, templates, static files and
     its own data; see fingerprint.py). With ``fresh(path, key)`` (the writer's knowledge of
     ``dist/``), a page, newsletter or feed whose key is unchanged is not rendered and comes as
-    ``Unchanged``: after a new feed, only the files it touches are made."""
+    ``Unchanged``: after a new feed, only the files it touches are made. Pages at the paths in
+    ``first`` are rendered first and also handed to ``on_first``."""
     env = templating.make_env(config)
     static = assets.static_files(config)
     version = assets.asset_version(static)
@@ -127,8 +159,17 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
     # longest single piece of work. It is polled between batches of pages (no thread).
     with search.Indexer(search.documents(views, config.language), config.language, cache) as index:
         pages = build_pages(site, config, views)
+        keyer = (render_key, memo, fresh)
+        early: list[Output] = []
+        if first:
+            wanted = set(first)
+            early = list(iter_pages([p for p in pages if p.path in wanted], site, config, env, version, 1, keyer))
+            if on_first:
+                on_first([a for a in early if isinstance(a, Artifact)])
         for artifact in chain(
-            iter_pages(pages, site, config, env, version, jobs, keyer=(render_key, memo, fresh)),
+            early,
+            iter_pages([p for p in pages if p.path not in first] if first else pages, site, config, env, version,
+                       jobs, keyer),
             iter_edition_files(site, config, env, views, fresh=fresh, jobs=jobs,
                                keys=lambda week, picks: fingerprint.of(render_key, "edition", week.name, repr(picks),
                                                                         [views[k] for k in week.keys], memo=memo)),

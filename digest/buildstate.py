@@ -82,6 +82,17 @@ def fingerprint(config: Config, environ, cache: ParseCache, extra_dirs: tuple[Pa
     return h.hexdigest()
 
 
+def content_fingerprint(config: Config, environ, cache: ParseCache) -> str:
+    """A hash of what the model is made from: the code, the config, ``SOURCE_DATE_EPOCH`` and
+    the content cache (not templates, static files or newsletter picks, which only render)."""
+    h = hashlib.sha256()
+    h.update(cache.version.encode())
+    h.update(repr(config).encode())
+    h.update(repr(environ.get("SOURCE_DATE_EPOCH")).encode())
+    h.update(repr(_listing(config.path(config.cache_dir).resolve(), set())).encode())
+    return h.hexdigest()
+
+
 def load(cache: ParseCache, out_dir: Path) -> State | None:
     """What the last build into ``out_dir`` left: its input fingerprint, report and manifest."""
     state = cache.load(STATE_KIND, "last-build")

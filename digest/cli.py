@@ -138,21 +138,26 @@ def fetch(names: tuple[str, ...], timeout: float, retries: int, strict: bool) ->
 
 @main.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              help="Port on 127.0.0.1 (0 picks a free one).")
-def serve(port: int) -> None:
-    """Preview the site: build, serve on 127.0.0.1, rebuild and reload tabs on every change.
+              help="Port to listen on (0 picks a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but this computer's makes the preview reachable from the network.")
+def serve(port: int, host: str) -> None:
+    """Preview the site: build, serve, rebuild and reload open tabs on every change.
 
-    Watches content_cache/, templates/, static/, newsletter/ and the config. A broken
-    template or config shows its error in the browser; the next good save recovers.
+    Keeps dist/ up to date with the same engine as `digest build` (a warm start after a build
+    is instant), and serves it under its base URL's path. Watches content_cache/, templates/,
+    static/, newsletter/ and the config; the pages open in a browser are rebuilt first. A
+    broken template, feed or config shows its error over the last good page; the next good
+    save recovers.
 
     Example:  digest serve --port 8001
     """
     from digest.serve import main_log, serve as run_serve
 
     try:
-        run_serve(Path("."), port=port, log=main_log)
+        run_serve(Path("."), port=port, host=host, log=main_log)
     except OSError as exc:
-        raise click.ClickException(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}") from exc
+        raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from exc
 
 
 def _progress():

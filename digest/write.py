@@ -268,3 +268,30 @@ def _same(path: Path, data: bytes) -> bool:
         return path.is_file() and not path.is_symlink() and path.read_bytes() == data
     except OSError:
         return False
+
+
+def patch_files(files: Iterable[Artifact], out_dir: Path) -> list[str]:
+    """Replace a few files of a built site at once, each atomically (written beside it, then
+    renamed), leaving everything else alone: ``digest serve`` puts the pages open in a browser
+    in place this way before the rest of the build has caught up (the build's writer then
+    finds the same bytes and keeps them). Returns the paths of the files that changed."""
+    out_dir = out_dir.absolute()
+    made: set[str] = set()
+    changed = []
+    for artifact in files:
+        rel = str(safe_relpath(artifact.path))
+        target = out_dir / rel
+        if _same(target, artifact.data):
+            continue
+        _safe_parent(out_dir, rel, made)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".patch-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(artifact.data)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        changed.append(rel)
+    return changed

@@ -1,6 +1,8 @@
 """digest serve for real: a subprocess on a free port, a real Chromium tab that reloads by
 itself after a template edit, a broken template and a broken config that the server survives
-and shows, and recovery on the next good save. Every wait polls with a timeout."""
+and shows over the last good page, recovery on the next good save, no stale page once an edit
+has been seen, silence about dropped connections, and a clean stop. Every wait polls with a
+timeout."""
 
 from __future__ import annotations
 
@@ -18,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from digest import build as build_module
+from digest.build import Builder, build
 from digest.config import load_config
-from digest.build import render_site
-from digest.serve import Preview, inject
+from digest.serve import inject
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -40,9 +43,9 @@ def copy_site(tmp_path: Path) -> Path:
 class Served:
     """``digest serve --port 0`` in ``root``; collects its terminal lines."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *args: str):
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "digest", "serve", "--port", "0"], cwd=root, env=env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "digest", "serve", "--port", "0", *args], cwd=root, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
@@ -76,6 +79,15 @@ class Served:
         with urllib.request.urlopen(f"{self.url}__digest__/poll?since={since}&timeout={timeout}",
                                     timeout=timeout + 5) as r:
             return json.load(r)
+
+    def poll_until(self, since: str, done, timeout: float = 30) -> dict:
+        """Long-poll until ``done(state)``: one save can be seen as two changes (truncate, write)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.poll(since, timeout=max(1.0, deadline - time.monotonic()))
+            if done(state) or time.monotonic() > deadline:
+                return state
+            since = state["token"]
 
     def get(self, path: str) -> tuple[int, str]:
         try:
@@ -163,11 +175,13 @@ def _reload_and_recover(site: Path, server: Served) -> None:
             group.write_text(original.replace("{% block main %}", "{% block main %}{% if %}"), encoding="utf-8")
             page.wait_for_selector("#digest-error", timeout=15000)
             assert "templates/group.html" in page.locator("#digest-error").inner_text()
+            assert "Week 25, 2026" in page.locator("h1").inner_text(), "the last good page, under the overlay"
             server.expect("error: templates/group.html")
             assert server.proc.poll() is None, "the server keeps running"
             assert server.get("static/style.css")[0] == 200, "assets are still served"
 
             group.write_text(original, encoding="utf-8")
+            page.wait_for_selector("#digest-error", state="detached", timeout=15000)
             page.wait_for_function("document.querySelector('h1') && document.querySelector('h1')"
                                    ".innerText.includes('Week 25, 2026')", timeout=15000)
             assert page.locator("#digest-error").count() == 0 and page.locator("#live-edit").count() == 0
@@ -196,16 +210,17 @@ def _config_errors_and_recovery(server: Served, config: Path, good: str) -> None
     assert "Steppe Weekly" in server.get("")[1]
 
     config.write_text(good + "\nper_page = \n", encoding="utf-8")
-    state = server.poll(state["token"])
-    assert "digest.toml" in state["error"]
-    status, body = server.get("countries/")
-    assert status == 500 and "digest.toml" in body and "__digest__/events" in body
+    state = server.poll_until(state["token"], lambda st: "line 36" in (st["error"] or ""))
+    assert "digest.toml" in (state["error"] or ""), (state, "\n".join(server.seen))
+    status, body = server.get("countries/")  # the last good page, under the error
+    assert status == 200 and 'id="digest-error"' in body and "digest.toml" in body and "__digest__/events" in body
+    assert "Steppe Weekly" in body
 
     config.write_text(good, encoding="utf-8")
-    state = server.poll(state["token"])
+    state = server.poll_until(state["token"], lambda st: st["error"] is None)
     assert state["error"] is None
     status, body = server.get("countries/")
-    assert status == 200 and "Central Asia Reading Digest" in body
+    assert status == 200 and "Central Asia Reading Digest" in body and 'id="digest-error"' not in body
 
 
 def test_cache_and_newsletter_changes_rebuild(served):
@@ -225,30 +240,43 @@ def test_cache_and_newsletter_changes_rebuild(served):
     server.expect("rebuilt (full)")
 
 
-def test_pages_only_rebuild_matches_a_full_render(tmp_path):
-    """The fast path (templates changed: keep the model, feeds, catalog) gives the same files
-    as a full render, apart from the search index that is only rebuilt with the content."""
-    site = copy_site(tmp_path)
-    logs: list[str] = []
-    preview = Preview(site, tmp_path / "out", "http://127.0.0.1:1/", logs.append, environ={})
-    preview.rebuild({"config"})
-    assert preview.error is None and (tmp_path / "out" / "index.html").is_file()
+def test_a_kept_builder_reuses_the_model_and_equals_a_fresh_build(tmp_path, monkeypatch):
+    """serve's build process keeps one Builder: a template edit re-renders without making the
+    model again, a cache edit makes it again, and each result equals a build from nothing."""
+    site = copy_site(tmp_path / "site")
+    config = load_config(site)
+    made = []
+    real = build_module.build_model
+    monkeypatch.setattr(build_module, "build_model", lambda *a, **k: made.append(1) or real(*a, **k))
+    builder = Builder(config, environ={})
+    builder.build()
     edit(site / "templates" / "base.html", "<main", "<main data-edited")
-    (site / "static" / "extra.css").write_text("p{}", encoding="utf-8")
-    preview.rebuild({"render"})
-    assert logs[-1].startswith("rebuilt (pages)"), logs
-    full = render_site(preview.site, preview.config)
-    fast = preview.files
-    ignore = ("pagefind/",)
-    assert {p for p in full if not p.startswith(ignore)} == {p for p in fast if not p.startswith(ignore)}
-    for path, data in full.items():
-        if not path.startswith(ignore):
-            assert fast[path] == data, path
-    assert b"data-edited" in (tmp_path / "out" / "index.html").read_bytes()
-    assert (tmp_path / "out" / "static" / "extra.css").is_file()
-    (site / "static" / "extra.css").unlink()
-    preview.rebuild({"render"})
-    assert not (tmp_path / "out" / "static" / "extra.css").exists()
+    builder.build()
+    assert len(made) == 1 and b"data-edited" in (site / "dist" / "index.html").read_bytes()
+    edit(site / "content_cache" / "novastan-interview.rss.xml", "<title>", "<title>Edited: ")
+    builder.build()
+    assert len(made) == 2
+    monkeypatch.undo()
+    fresh = load_config(site, out_dir=tmp_path / "fresh")
+    build(fresh, environ={}, parse_cache=tmp_path / "fresh-cache")
+    assert _tree(site / "dist") == _tree(tmp_path / "fresh")
+
+
+def test_open_pages_come_first(tmp_path):
+    """The pages named first are rendered before the rest and handed over at once."""
+    site = copy_site(tmp_path / "site")
+    builder = Builder(load_config(site), environ={})
+    builder.build()
+    edit(site / "templates" / "base.html", "<main", "<main data-first")
+    seen = []
+    builder.build(first=["countries/kazakhstan/", "weeks/"], on_first=seen.append)
+    assert len(seen) == 1
+    assert sorted(a.path for a in seen[0]) == ["countries/kazakhstan/index.html", "weeks/index.html"]
+    assert all(b"data-first" in a.data for a in seen[0])
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_the_reload_script_is_never_built(seed_build):
@@ -256,3 +284,78 @@ def test_the_reload_script_is_never_built(seed_build):
     for page in out.rglob("*.html"):
         assert b"__digest__" not in page.read_bytes(), page
     assert inject(b"<html><body>x</body></html>", "t").count(b"__digest__/events") == 1
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's Chromium")
+def test_no_page_is_served_stale_once_an_edit_was_seen(served):
+    """A tab is open on one page; after a template edit that page reloads first, and any other
+    page asked for while the rest of the site catches up already has the edit."""
+    site, server = served
+    server.drain()
+    base = site / "templates" / "base.html"
+    original = base.read_bytes()
+    try:
+        in_own_thread(lambda: _fresh_everywhere(site, server))
+    finally:
+        base.write_bytes(original)
+        server.poll(server.poll("", timeout=1)["token"], timeout=10)
+
+
+def _fresh_everywhere(site: Path, server: Served) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(server.url + "countries/")
+            page.wait_for_timeout(300)  # its live-reload connection is up
+            edit(site / "templates" / "base.html", "<main", '<main data-stale-check="1"')
+            page.wait_for_selector("main[data-stale-check]", timeout=15000)
+            for other in ("tags/", "authors/", "weeks/2026-w25/", "sources/"):
+                status, body = server.get(other)
+                assert status == 200 and 'data-stale-check="1"' in body, other
+        finally:
+            browser.close()
+
+
+def test_dropped_connections_are_silent(served):
+    import socket
+    from urllib.parse import urlsplit
+
+    site, server = served
+    server.drain()
+    before = len(server.seen)
+    where = urlsplit(server.url)
+    for path in (where.path, where.path + "__digest__/events?since=x", where.path + "static/style.css"):
+        for _ in range(5):
+            with socket.create_connection((where.hostname, where.port)) as conn:
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                conn.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            # closed with a reset before the answer is read
+    time.sleep(1.0)
+    assert server.get("")[0] == 200
+    server.drain()
+    said = server.seen[before:]
+    assert not any("Traceback" in line or "Error" in line for line in said), said
+
+
+def test_ctrl_c_stops_cleanly_and_leaves_nothing_behind(tmp_path):
+    import signal
+
+    site = copy_site(tmp_path / "site")
+    server = Served(site, "--host", "0.0.0.0")
+    assert any("reachable from the network" in line for line in server.seen)
+    children = subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True).stdout.split()
+    assert children, "the build process runs beside the server"
+    edit(site / "templates" / "base.html", "<main", "<main data-x")  # a build under way when stopping
+    time.sleep(0.3)
+    server.proc.send_signal(signal.SIGINT)
+    assert server.proc.wait(timeout=30) == 0
+    server.drain()
+    out = "\n".join(server.seen) + server.proc.stdout.read()
+    assert "Traceback" not in out, out
+    for pid in children:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+    assert not [p for p in site.iterdir() if p.name.startswith(".dist-new-")]
+    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("digest-search-*/site"))
