@@ -27,8 +27,8 @@ from digest.newsletter import iter_edition_files
 from digest.parsecache import code_version
 from digest.write import KEEP
 
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-BUILTIN_STATIC = Path(__file__).resolve().parent.parent / "static"
+from digest.resources import BUILTIN_STATIC, BUILTIN_TEMPLATES  # package data (wheel) or the checkout
+
 SECTIONS = {"country": "countries", "tag": "tags", "author": "authors", "week": "weeks"}
 FEED_ITEMS = 20
 PARALLEL_PAGES = 1000  # below this, forking workers costs more than it saves
