@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Callable
@@ -14,6 +14,7 @@ from digest import buildstate
 from digest.archive import rolled_off
 from digest.classify import unify_tag_spellings
 from digest.config import Config
+from digest.editorial import stale_picks
 from digest.model import Site
 from digest.normalize import normalize
 from digest.parsecache import (DEFAULT_DIR, ParseCache, Progress, classify_all, default_jobs, prune, read_sources,
@@ -61,6 +62,7 @@ def build_model(config: Config, environ=os.environ, parse_cache: ParseCache | No
     slugs = slugs if isinstance(slugs, dict) else {}
     before = dict(slugs)
     site = build_site(articles, reports, config, environ, slugs)
+    site = replace(site, problems=site.problems + stale_picks(site, config))  # warn, build without them
     store.digests.clear()  # it holds every raw item; the model no longer needs them
     if slugs != before:
         store.store("slugs", slug_key, slugs)
