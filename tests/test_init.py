@@ -3,6 +3,7 @@ this repository's own workflows; every workflow passes actionlint."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -109,3 +110,52 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
     pages.write_text(pages.read_text().replace("needs: build", "needs: biuld"))
     result = _actionlint(root)
     assert result.returncode == 1 and 'needs job "biuld"' in result.stdout
+
+
+def _commit_step() -> str:
+    """The shell script of refresh.yml's "Commit what changed" step (a `run: |` block)."""
+    lines = (WORKFLOWS / "refresh.yml").read_text(encoding="utf-8").splitlines()
+    start = lines.index("      - id: commit")
+    at = next(i for i in range(start, len(lines)) if lines[i].strip() == "run: |")
+    body = []
+    for line in lines[at + 1:]:
+        if line.strip() and not line.startswith(" " * 10):
+            break
+        body.append(line[10:])
+    return "\n".join(body) + "\n"
+
+
+def test_the_refresh_commits_only_when_the_cache_changed(tmp_path):
+    def git(*args, cwd=tmp_path / "work"):
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout
+
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(tmp_path / "origin.git")], check=True)
+    subprocess.run(["git", "clone", "-q", str(tmp_path / "origin.git"), str(tmp_path / "work")], check=True,
+                   capture_output=True)
+    work = tmp_path / "work"
+    (work / "content_cache").mkdir()
+    (work / "content_cache" / "a.rss.xml").write_text("old\n")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "start")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "seed")
+    git("push", "-q", "origin", "HEAD:main")
+    script, output = _commit_step(), tmp_path / "output"
+
+    def step():
+        output.write_text("")
+        done = subprocess.run(["bash", "-e", "-c", script], cwd=work, capture_output=True, text=True,
+                              env={"PATH": "/usr/bin:/bin", "GITHUB_OUTPUT": str(output), "HOME": str(tmp_path)})
+        assert done.returncode == 0, done.stdout + done.stderr
+        return output.read_text()
+
+    assert step() == "" and git("log", "--format=%s", cwd=tmp_path / "origin.git").splitlines()[0] == "seed"
+    (work / "content_cache" / "a.rss.xml").write_text("new\n")
+    (work / "content_cache" / "archive" / "b.json").mkdir(parents=True)
+    (work / "content_cache" / "archive" / "b.json" / "20260620T000000Z-b.json").write_text("{}")
+    (work / "content_cache" / "b.json.meta.json").write_text("{}")
+    out = step()
+    head = git("rev-parse", "HEAD", cwd=tmp_path / "origin.git").strip()
+    assert out == f"commit={head}\n", "the new commit is on origin's main and handed to the deploy job"
+    subject = git("log", "-1", "--format=%s", cwd=tmp_path / "origin.git")
+    assert re.fullmatch(r"Refresh feeds \d{4}-\d\d-\d\d: a\.rss\.xml b\.json\n", subject), subject
+    assert step() == "", "nothing new: no commit"
