@@ -6,9 +6,7 @@ import hashlib
 from pathlib import Path
 
 from digest.config import Config
-
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-BUILTIN_STATIC = Path(__file__).resolve().parent.parent / "static"
+from digest.resources import BUILTIN_STATIC, BUILTIN_TEMPLATES  # package data (wheel) or the checkout
 
 
 def static_files(config: Config) -> dict[str, bytes]:

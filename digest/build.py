@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from itertools import chain
@@ -17,6 +17,7 @@ from digest.archive import rolled_off
 from digest.classify import unify_tag_spellings
 from digest.config import Config
 from digest.artifact import Artifact, Output
+from digest.editorial import stale_picks
 from digest.feeds import iter_feed_files
 from digest.model import Site
 from digest.newsletter import iter_edition_files
@@ -67,6 +68,7 @@ def build_model(config: Config, environ=os.environ, parse_cache: ParseCache | No
     slugs = slugs if isinstance(slugs, dict) else {}
     before = dict(slugs)
     site = build_site(articles, reports, config, environ, slugs)
+    site = replace(site, problems=site.problems + stale_picks(site, config))  # warn, build without them
     store.digests.clear()  # it holds every raw item; the model no longer needs them
     if slugs != before:
         store.store("slugs", slug_key, slugs)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digest.config import Config
+from digest.editorial import EDITOR_DIR
 from digest.parsecache import ParseCache
 from digest.write import Manifest
 
@@ -83,13 +84,15 @@ def fingerprint(config: Config, environ, cache: ParseCache, extra_dirs: tuple[Pa
 
 
 def content_fingerprint(config: Config, environ, cache: ParseCache) -> str:
-    """A hash of what the model is made from: the code, the config, ``SOURCE_DATE_EPOCH`` and
-    the content cache (not templates, static files or newsletter picks, which only render)."""
+    """A hash of what the model is made from: the code, the config, ``SOURCE_DATE_EPOCH``, the
+    content cache and the newsletter notes (their stale picks are the model's warnings); not
+    templates or static files, which only render."""
     h = hashlib.sha256()
     h.update(cache.version.encode())
     h.update(repr(config).encode())
     h.update(repr(environ.get("SOURCE_DATE_EPOCH")).encode())
     h.update(repr(_listing(config.path(config.cache_dir).resolve(), set())).encode())
+    h.update(repr(_listing(config.path(EDITOR_DIR).resolve(), set())).encode())
     return h.hexdigest()
 
 

@@ -24,6 +24,35 @@ def main() -> None:
 
 
 @main.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--title", help="The site's title.  [default: Central Asia Reading Digest]")
+@click.option("--pip", "pip_spec", metavar="SPEC",
+              help="What the site's GitHub workflows install with pip.  [default: the digest running this]")
+def init(directory: Path, title: str | None, pip_spec: str | None) -> None:
+    """Start a new site in DIRECTORY (default: here); never overwrites one.
+
+    Writes a commented digest.toml, an empty content_cache/, newsletter/ with an example
+    note, .gitignore, a README and GitHub workflows that publish on Pages and refresh the
+    feeds daily. It builds at once; add [[feeds]] to digest.toml, then fetch.
+
+    Example:  digest init mysite && cd mysite && digest build
+    """
+    from digest.scaffold import SiteExists, init_site
+
+    try:
+        started = init_site(directory, title=title, pip=pip_spec)
+    except SiteExists as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(f"{directory}: {exc.strerror or exc}") from exc
+    for name in started.files:
+        click.echo(f"  {directory / name}", err=True)
+    go = "" if directory == Path(".") else f"cd {directory} && "
+    click.echo(f"Started a digest in {directory}. Next: add [[feeds]] to digest.toml, then "
+               f"{go}digest fetch && digest build", err=True)
+
+
+@main.command()
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder of cached feeds and page scrapes.  [default: content_cache/]")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),

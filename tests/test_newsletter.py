@@ -18,6 +18,7 @@ from markdown_it import MarkdownIt
 from digest.build import build_model
 from digest.cli import main
 from digest.config import load_config
+from digest.editorial import stale_picks
 from digest.newsletter import (EditionFileError, find_week, make_edition, newsletter, parse_week,
                                render_edition)
 from digest.templating import make_env
@@ -126,11 +127,15 @@ def _site_with_editor_file(tmp_path: Path, text: str):
     return load_config(tmp_path)
 
 
-def test_an_unknown_pick_or_broken_file_names_the_file(tmp_path, seed):
+def test_an_unknown_pick_is_left_out_and_a_broken_file_names_the_file(tmp_path, seed):
     site, _, views = seed
-    config = _site_with_editor_file(tmp_path, 'top = ["no-such-story"]\n')
-    with pytest.raises(EditionFileError, match=r"2026-w25\.toml: top story 'no-such-story'"):
-        make_edition(site, config, site.weeks[0], views)
+    good = site.weeks[0].keys[0]
+    config = _site_with_editor_file(tmp_path, f'top = ["no-such-story", "{good}"]\n')
+    edition = make_edition(site, config, site.weeks[0], views)
+    assert [s["title"] for s in edition["top"]] == [views[good]["title"]], "the stale pick is left out, the good one kept"
+    assert stale_picks(site, config) == (
+        f"{config.path(Path('newsletter'))}/2026-w25.toml: top story 'no-such-story' is not in week 2026-W25; "
+        "left out of the edition (use an article id, its publisher link or its slug)",)
     config = _site_with_editor_file(tmp_path / "b", 'intro = "unterminated\n')
     with pytest.raises(EditionFileError, match=r"2026-w25\.toml"):
         make_edition(site, config, site.weeks[0], views)
@@ -291,13 +296,41 @@ def test_copy_buttons_put_each_format_on_the_clipboard(seed_build):
         server.server_close()
 
 
+def test_a_stale_pick_warns_builds_the_edition_without_it_and_fails_strict(tmp_path, monkeypatch):
+    monkeypatch.chdir(_cli_site(tmp_path))
+    for undated in (tmp_path / "content_cache").glob("timesca-author-aliya-haidar.txt*"):
+        undated.unlink()  # the seed's one other warning: --strict must fail for the pick alone
+    assert CliRunner().invoke(main, ["build", "--strict"]).exit_code == 0
+    note = tmp_path / "newsletter" / "2026-w25.toml"
+    note.write_text(note.read_text(encoding="utf-8").replace('top = [\n', 'top = [\n  "not-this-week",\n'), encoding="utf-8")
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    assert warnings == ["warning: newsletter/2026-w25.toml: top story 'not-this-week' is not in week 2026-W25; "
+                        "left out of the edition (use an article id, its publisher link or its slug)"]
+    edition = (tmp_path / "dist" / "weeks" / "2026-w25" / "newsletter.md").read_text(encoding="utf-8")
+    assert "## Top stories" in edition and "Heroines of the Second World War" in edition, "the good picks stay"
+    result = CliRunner().invoke(main, ["build", "--strict"])
+    assert result.exit_code == 1 and "warning: newsletter/2026-w25.toml: top story 'not-this-week'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_pick_for_a_week_without_stories_warns(tmp_path, monkeypatch):
+    monkeypatch.chdir(_cli_site(tmp_path))
+    (tmp_path / "newsletter" / "2030-w01.toml").write_text('top = ["ahead-of-time"]\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 0, result.output
+    assert ("warning: newsletter/2030-w01.toml: top story 'ahead-of-time' is not in week 2030-W01, which has no "
+            "stories; no edition uses it") in result.output
+
+
 def test_a_broken_editor_file_fails_the_build_with_one_line_and_keeps_the_site(tmp_path, monkeypatch):
     monkeypatch.chdir(_cli_site(tmp_path))
     assert CliRunner().invoke(main, ["build"]).exit_code == 0
     before = (tmp_path / "dist" / "weeks" / "2026-w25" / "newsletter.md").read_bytes()
-    (tmp_path / "newsletter" / "2026-w25.toml").write_text('top = ["not-this-week"]\n', encoding="utf-8")
+    (tmp_path / "newsletter" / "2026-w25.toml").write_text('top = "not a list"\n', encoding="utf-8")
     result = CliRunner().invoke(main, ["build"])
     assert result.exit_code == 1
-    assert "2026-w25.toml: top story 'not-this-week' is not in week 2026-W25" in result.output
+    assert "2026-w25.toml: 'top' should be a list of strings" in result.output
     assert "Traceback" not in result.output
     assert (tmp_path / "dist" / "weeks" / "2026-w25" / "newsletter.md").read_bytes() == before
