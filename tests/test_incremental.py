@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from digest import pages as render, urls
 from digest.artifact import Artifact, Unchanged
 from digest.assets import BUILTIN_TEMPLATES
+from digest import buildstate
 from digest.build import build
+from digest.parsecache import ParseCache
 from digest.config import load_config
 from digest.write import Previous, update_site, write_site
 
@@ -204,3 +206,31 @@ def test_a_new_feed_reindexes_a_small_search_shard():
     assert sum(map(len, changed)) < 100 + size / 2  # new stories plus a piece of the open end
     assert len(after) <= search.MAX_SHARDS + search.TAIL_SPLIT * 2
     assert [p for s in after for p in s] == paths + [f"articles/new-{n}/index.html" for n in range(100)]
+
+
+def test_a_site_restored_from_a_ci_cache_is_trusted_by_its_bytes(site, tmp_path, monkeypatch):
+    """actions/cache gives dist/ back with new inodes and mtimes: the build hashes the files
+    instead of rendering every page again, and is then a no-change build; an edited file is
+    still caught."""
+    config = load_config(site)
+    first = build(config, environ={})
+    dist = site / "dist"
+    shutil.copytree(dist, tmp_path / "saved")
+    shutil.rmtree(dist)
+    shutil.copytree(tmp_path / "saved", dist)  # as a cache restore leaves it: same bytes, new files
+    made = []
+    real = render._render_range
+    monkeypatch.setattr(render, "_render_range",
+                        lambda pages, *a: made.extend(x for x in real(pages, *a) if type(x) is Artifact) or real(pages, *a))
+    (site / "content_cache" / "extra.xml").write_text(NEW)  # the weekly fetch brought a feed
+    again = build(config, environ={})
+    assert again.stories == first.stories + 2
+    assert 0 < len(made) < first.files / 4  # what the new feed touches, not every page
+    monkeypatch.undo()
+    assert _tree(dist) == _fresh_build(config, tmp_path)
+    manifest = buildstate.load(ParseCache(site / ".digest-cache"), dist).manifest
+    tampered = dist / "sources" / "index.html"
+    tampered.write_bytes(b"x" * tampered.stat().st_size)  # same size, other bytes
+    previous = Previous(dist, manifest)
+    assert "sources/index.html" not in previous.trusted
+    assert len(previous.trusted) == len(manifest) - 1
