@@ -74,6 +74,7 @@ import shutil
 import subprocess
 import tempfile
 from collections import deque
+from collections.abc import Mapping
 from pathlib import Path
 
 from markupsafe import escape
@@ -98,19 +99,35 @@ class SearchIndexError(RuntimeError):
     """Pagefind is missing or failed; the message says which and how to fix it."""
 
 
-def documents(views: dict[str, dict], language: str = "en") -> dict[str, bytes]:
+def documents(views: dict[str, dict], language: str = "en") -> "Documents":
     """Site path of each article page → the part of it that search indexes (see above), oldest
-    first (``views`` is in site order, newest first): the order shards are cut in."""
-    out = {}
-    for view in reversed(list(views.values())):
-        out[view["path"] + "index.html"] = (
-            f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
+    first (``views`` is in site order, newest first): the order shards are cut in. Each
+    document is made when it is asked for, so the whole archive's never sits in memory."""
+    return Documents(views, language)
+
+
+class Documents(Mapping):
+    """``documents``: a read-only mapping that renders each document on access."""
+
+    def __init__(self, views: dict[str, dict], language: str):
+        self._by_path = {view["path"] + "index.html": view for view in reversed(list(views.values()))}
+        self.language = language
+
+    def __getitem__(self, path: str) -> bytes:
+        view = self._by_path[path]
+        return (
+            f'<!doctype html><html lang="{escape(self.language)}"><head><meta charset="utf-8">'
             f"<title>{escape(view['title'])}</title></head><body>"
             f'<h1 data-pagefind-body data-pagefind-meta="title">{escape(view["title"])}</h1>'
             f'<div data-pagefind-body data-pagefind-meta="date:{escape(view["date_label"])}">'
             f'<div class="story-body">{view["body_html"]}</div></div></body></html>'
         ).encode("utf-8")
-    return out
+
+    def __iter__(self):
+        return iter(self._by_path)
+
+    def __len__(self) -> int:
+        return len(self._by_path)
 
 
 def shard_size(count: int) -> int:
@@ -171,8 +188,11 @@ class Indexer:
     for the rest. Render workers therefore fork from a process with one thread (a child forked
     while another thread holds a lock can deadlock on it), and one Pagefind runs at a time."""
 
-    def __init__(self, docs: dict[str, bytes], language: str, cache=None):
-        docs = {path: data for path, data in docs.items() if b"data-pagefind-body" in data}
+    def __init__(self, docs: Mapping[str, bytes], language: str, cache=None):
+        # Only the shards being indexed hold their documents, and only while Pagefind runs.
+        if not isinstance(docs, Documents):  # ours always opt in; other pages may not
+            docs = {path: data for path, data in docs.items() if b"data-pagefind-body" in data}
+        self._docs = docs
         self.language = language
         self.cache = cache if cache is not None and cache.root is not None else None
         self._binary = b""
@@ -181,7 +201,7 @@ class Indexer:
             stat = exe.stat()
             self._binary = f"{exe}:{stat.st_size}:{stat.st_mtime_ns}".encode()
         self._bundles: dict[int, tuple[str, dict[str, bytes]]] = {}  # shard number → (content, bundle)
-        self._todo: deque[tuple[int, str, dict[str, bytes]]] = deque()
+        self._todo: deque[tuple[int, str, list[str]]] = deque()
         self._running: tuple[int, str, PagefindRun] | None = None
         self._count = 0
         for number, paths in enumerate(shards(list(docs), shard_size(len(docs))) if docs else []):
@@ -191,11 +211,10 @@ class Indexer:
             content = h.hexdigest()
             bundle = self.cache.load("search", self._key(content)) if self.cache is not None else None
             if bundle is None:
-                self._todo.append((number, content, {path: docs[path] for path in paths}))
+                self._todo.append((number, content, paths))
             else:
                 self._bundles[number] = (content, bundle)
             self._count = number + 1
-        del docs
         self.poll()
 
     def __enter__(self) -> "Indexer":
@@ -212,8 +231,8 @@ class Indexer:
         if self._running is not None and self._running[2].done():
             self._collect()
         if self._running is None and self._todo:
-            number, content, pages = self._todo.popleft()
-            self._running = (number, content, start_run(pages, self.language))
+            number, content, paths = self._todo.popleft()
+            self._running = (number, content, start_run({path: self._docs[path] for path in paths}, self.language))
 
     def _collect(self) -> None:
         number, content, run = self._running
