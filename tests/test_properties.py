@@ -3,7 +3,7 @@
 import posixpath
 import re
 
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from digest.normalize import canonical_url
 from digest.site import group_slugs
@@ -49,3 +49,22 @@ def test_relative_links_resolve_to_their_target(src, dst):
     rel = relative(src_path, dst_path)
     resolved = posixpath.normpath(posixpath.join(posixpath.dirname(src_path + "index.html"), rel))
     assert resolved == posixpath.normpath(dst_path + "index.html")
+
+
+_SEGMENT = st.sampled_from(["articles", "countries", "kazakhstan", "page", "2", "x y", "ö", "index.html",
+                            "feed.xml", ".", "..", "", "static", "style.css?v=1", "a#b"])
+
+
+@settings(deadline=None)
+@given(st.lists(_SEGMENT, max_size=4), st.lists(_SEGMENT, max_size=4), st.booleans(), st.booleans())
+def test_a_pages_links_are_what_relative_gives(frm, to, frm_dir, to_dir):
+    """The per-page link maker (fast path) agrees with the general ``relative`` everywhere."""
+    from digest import urls
+
+    from_path = "/".join(frm) + ("/" if frm_dir and frm else "")
+    to_path = "/".join(to) + ("/" if to_dir and to else "")
+    link = urls.relative_from(from_path)
+    assert link(to_path) == urls.relative(from_path, to_path)
+    assert link(to_path) == urls.relative(from_path, to_path)  # remembered, the same
+    for odd in (".", "./a/", "a/./b", "../x", "/abs/", "a//b"):
+        assert link(odd) == urls.relative(from_path, odd)
