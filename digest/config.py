@@ -12,6 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from digest.placenames import with_national_names
 from digest.text import fold as _fold
 
 
@@ -93,6 +94,8 @@ DEFAULT_COUNTRIES: tuple[Country, ...] = (
         ),
     ),
 )
+
+DEFAULT_COUNTRIES = with_national_names(DEFAULT_COUNTRIES)  # the region's own languages (placenames.py)
 
 # Feed categories that are spelling variants of one tag. Keys are matched after
 # case-folding and accent-stripping, so only real variants need listing here.

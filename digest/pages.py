@@ -66,7 +66,8 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
                 if others:
                     more.append({"label": name, "path": group_paths[(kind, name)], "articles": others})
         pages.append(Page(view["path"], "article.html", {"article": view, "more": more[:3],
-                                                         "ld": news_article(view, config)}))
+                                                         "ld": news_article(view, config),
+                                                         "page_language": view["language"]}))
 
     for kind, groups, title, blurb in (
         ("country", site.countries, "Countries", "Stories filed under each of the five republics."),
