@@ -110,6 +110,13 @@ def assign(articles: Iterable[Article], overrides: dict[str, str], site_language
     return out
 
 
+def choices(articles: Iterable[Article]) -> list[dict]:
+    """The language filter of the search page: code and name of each language, none for a
+    site in one language."""
+    codes = languages_of(articles)
+    return [{"code": c, "name": name_of(c)} for c in codes] if len(codes) > 1 else []
+
+
 def languages_of(articles: Iterable[Article]) -> list[str]:
     """The site's languages, most stories first, then by code (deterministic)."""
     counts: dict[str, int] = {}
