@@ -12,7 +12,7 @@ from pathlib import Path
 from itertools import chain
 from typing import Callable, Collection, Iterator
 
-from digest import assets, buildstate, catalog, fingerprint, search, templating
+from digest import assets, buildstate, catalog, fingerprint, language, search, templating
 from digest.archive import rolled_off
 from digest.classify import unify_tag_spellings
 from digest.config import Config
@@ -62,6 +62,7 @@ def build_model(config: Config, environ=os.environ, parse_cache: ParseCache | No
     reports = read_cache(cache, lambda paths: read_sources(paths, store, jobs, read_source, progress))
     reports += rolled_off(cache, reports)  # stories that left a feed, from fetch's snapshots
     articles = normalize(reports, to_articles(reports, store, jobs, progress))
+    articles = language.assign(articles, config.feed_languages, config.language)
     articles = unify_tag_spellings(classify_all(articles, config, store, jobs, progress))
     slug_key = store.key("slugs")
     slugs = store.load("slugs", slug_key)

@@ -23,6 +23,7 @@ def catalog(site: Site) -> bytes:
             "authors": list(a.authors),
             "tags": list(a.tags),
             "countries": list(a.countries),
+            "language": a.language,
             "published": a.published.isoformat() if a.published else None,
             "date_precision": a.date_precision,
             "date_note": a.date_note or None,

@@ -11,6 +11,12 @@ backed by one mention in the text, say). On the text alone it needs three mentio
 least a quarter as many as the story's most-mentioned country, so a passing mention, or a
 neighbour named in a story about another, does not count. When a story names only one
 republic at all, two points are enough: in a Central Asia digest it is the subject.
+
+Short wire stories (at most ``SHORT_WORDS`` words) say things once: there one mention in the
+text is enough for the only republic a story names, and a story that names every republic is
+about all of them (a neighbour named once beside the subject still does not count). Names match with the
+short endings the region's languages attach (Almatyda, Астанада, Qyrǵyzstannyń, see
+placenames.py), and every apostrophe form is one (O'zbekiston, Oʻzbekiston, O‘zbekiston).
 Cross-links to other stories ("Read also on …") and credit lines are left out of the count.
 """
 
@@ -31,6 +37,22 @@ SOLE_THRESHOLD = 2
 BODY_ONLY_MIN = 3
 BODY_SHARE = 0.25
 BODY_CAP = 6
+SHORT_WORDS = 150
+# The case endings Kazakh, Kyrgyz, Uzbek, Turkmen and Tajik attach to a name (locative,
+# ablative, dative, genitive, accusative, "of/in", "from"), in Latin and Cyrillic script.
+# Russian inflection is in the aliases (``Казахстан*``). A closed list, not "any letters":
+# "Bishkekistan" and "Kazakhstanica" are not the names.
+_ENDINGS = (
+    "da de ta te dan den tan ten nan nen ga ge ka ke qa ǵa ğa na ne a e u ü "
+    "nyń niń dyń diń tyń tiń nyñ niñ dyñ diñ tyñ tiñ nyng ning nyň niň yň iň nyn nin dyn din "
+    "ni ny di dy ti ty y i ı dagi daǵy dağı daky däki dagy degi tagy tegi lik lyk lyq liq ly li "
+    "да де та те дө тө нда нде дан ден тан тен нан нен дөн төн нөн ға ге қа ке га ка го гө ко кө на не а е "
+    "ның нің дың дің тың тің нын нин дын дин тын тин дун дүн тун түн нун нүн нинг "
+    "ны ні ды ді ты ті ни ди ти ду дү ту тү ну нү н ы і и у ро "
+    "дағы дегі тағы тегі дагы деги тагы теги даги дакы лық лік лык лик лик"
+).split()
+SUFFIX = "(?:" + "|".join(sorted(set(_ENDINGS), key=lambda e: (-len(e), e))) + ")?"
+_APOSTROPHES = re.compile("[’‘ʻʼ`]")
 _CROSS_LINK = re.compile(r"^(also read|read also|read more|see also|lire aussi|à lire aussi|lesen sie auch)\b", re.I)
 _CREDIT = re.compile(r"^(credits?\s*:|written by|translated|edited by|originally written|proofread)", re.I)
 _PARAGRAPH = re.compile(r"<(?:p|h[1-6]|li|figcaption|blockquote)\b[^>]*>(.*?)</(?:p|h[1-6]|li|figcaption|blockquote)>", re.S)
@@ -51,7 +73,8 @@ class Classifier:
         out = {}
         for country in self.countries:
             words = sorted(set(country.aliases + country.places) | {country.name}, key=len, reverse=True)
-            out[country.name] = re.compile("(?:" + "|".join(_word_at_start(w) for w in words) + r")(?![\w-])")
+            out[country.name] = re.compile(
+                "(?:" + "|".join(_word_at_start(_APOSTROPHES.sub("'", w), suffix=True) for w in words) + r")(?![\w-])")
         return out
 
     @cached_property
@@ -99,7 +122,9 @@ class Classifier:
 
     def countries_for(self, article: Article) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
         section = _url_section(article.source_url)
-        body = _evidence_text(article.body_html)
+        body = _APOSTROPHES.sub("'", _evidence_text(article.body_html))
+        title = _APOSTROPHES.sub("'", article.title)
+        short = article.word_count <= SHORT_WORDS
         evidence = []
         for country in self.countries:
             pattern = self._patterns[country.name]
@@ -107,7 +132,7 @@ class Classifier:
             if section and self.country_of_label(section.replace("-", " ")) == country.name:
                 score += 4
                 reasons.append(f"filed under /{section}/ at the source")
-            if pattern.search(article.title):
+            if pattern.search(title):
                 score += 4
                 reasons.append("named in the title")
             labels = [c for c in article.categories if self.country_of_label(c) == country.name]
@@ -121,10 +146,13 @@ class Classifier:
             if score:
                 evidence.append((country.name, score, mentions, score > min(mentions, BODY_CAP), reasons))
         top_mentions = max((m for _, _, m, _, _ in evidence), default=0)
+        every = short and len(self.countries) >= 3 and len(evidence) == len(self.countries)
         chosen: list[tuple[str, str]] = []
         for name, score, mentions, labelled, reasons in evidence:
-            if len(evidence) == 1:
-                keep = score >= SOLE_THRESHOLD  # the only republic the story names at all
+            if every:
+                keep = True  # a short story naming every republic is about the region
+            elif len(evidence) == 1:
+                keep = score >= (1 if short else SOLE_THRESHOLD)  # the only republic the story names at all
             elif labelled:
                 keep = score >= THRESHOLD
             else:  # text alone: several mentions, and not dwarfed by the story's main country
@@ -190,12 +218,14 @@ def _word(alias: str) -> str:
     return re.escape(alias[:-1]) + r"\w*" if alias.endswith("*") else re.escape(alias)
 
 
-def _word_at_start(alias: str) -> str:
+def _word_at_start(alias: str, suffix: bool = False) -> str:
     """``(?<![\\w-])`` + ``_word(alias)``, with the look-behind moved after the first letter
     (``K(?<![\\w-]K)azakh``): the same matches, but every branch now starts with a literal,
     so the regex engine skips to the possible first letters instead of trying every position."""
     first = re.escape(alias[:1])
-    return first + r"(?<![\w-]" + first + ")" + _word(alias)[len(first):]
+    # an ending on names of four letters or more: "Osh" must not match "Oshkosh"
+    tail = SUFFIX if suffix and not alias.endswith("*") and len(alias) >= 4 else ""
+    return first + r"(?<![\w-]" + first + ")" + _word(alias)[len(first):] + tail
 
 
 def _url_section(url: str | None) -> str | None:

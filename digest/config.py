@@ -12,6 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from digest.placenames import with_national_names
 from digest.text import fold as _fold
 
 
@@ -94,6 +95,8 @@ DEFAULT_COUNTRIES: tuple[Country, ...] = (
     ),
 )
 
+DEFAULT_COUNTRIES = with_national_names(DEFAULT_COUNTRIES)  # the region's own languages (placenames.py)
+
 # Feed categories that are spelling variants of one tag. Keys are matched after
 # case-folding and accent-stripping, so only real variants need listing here.
 DEFAULT_TAG_ALIASES: Mapping[str, str] = MappingProxyType({
@@ -121,6 +124,7 @@ class FeedSource:
     name: str  # cache file name, e.g. "novastan-kazakhstan.rss.xml"
     url: str
     kind: str = "feed"  # "feed" (RSS/Atom/RDF/JSON Feed) or "page" (a text scrape)
+    language: str = ""  # overrides what the feed declares and what is detected (digest/language.py)
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,11 @@ class Config:
     out_dir: Path = Path("dist")
     templates_dir: Path = Path("templates")
     static_dir: Path = Path("static")
+
+    @property
+    def feed_languages(self) -> dict[str, str]:
+        """Cache file name → its configured language, for the feeds that set one."""
+        return {f.name: f.language for f in self.feeds if f.language}
 
     @property
     def country_names(self) -> tuple[str, ...]:
@@ -181,6 +190,8 @@ def load_config(root: Path | str = ".", **overrides: Any) -> Config:
             kwargs[key] = tuple(_feed(f, origin) for f in value)
         else:
             raise ConfigError(f"{origin}: unknown key '{key}'")
+    if "language" in kwargs:
+        kwargs["language"] = _language(kwargs["language"], origin, "language")
     config = Config(**kwargs)
     clean = {k: v for k, v in overrides.items() if v is not None}
     return replace(config, **clean) if clean else config
@@ -223,6 +234,19 @@ def _countries(value: Any, origin: str) -> tuple[Country, ...]:
 
 def _feed(value: Any, origin: str) -> FeedSource:
     try:
-        return FeedSource(name=value["name"], url=value["url"], kind=value.get("kind", "feed"))
+        source = FeedSource(name=value["name"], url=value["url"], kind=value.get("kind", "feed"))
     except (KeyError, TypeError) as exc:
         raise ConfigError(f"{origin}: each [[feeds]] needs name and url ({value!r})") from exc
+    if "language" in value:
+        key = f"[[feeds]] {source.name!r}: 'language'"
+        source = replace(source, language=_language(value["language"], origin, key))
+    return source
+
+
+def _language(value: Any, origin: str, key: str) -> str:
+    """A BCP 47 language tag ('ru', 'kk-Latn') as its primary tag; anything else is an error."""
+    from digest.language import normalize_tag  # pycld2 loads only when a config names a language
+    code = normalize_tag(value)
+    if not code:
+        raise ConfigError(f"{origin}: {key} should be a language code such as 'en', 'ru' or 'kk', got {value!r}")
+    return code

@@ -36,6 +36,8 @@ def atom(*, title: str, feed_url: str, page_url: str, updated: datetime, entries
     ET.SubElement(feed, f"{{{ATOM}}}generator").text = "digest"
     for e in entries:
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
+        if e.get("language"):  # the story's language (digest/language.py)
+            entry.set("{http://www.w3.org/XML/1998/namespace}lang", e["language"])
         _sub(entry, "title", e["title"])
         _sub(entry, "id", e["link"])
         ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=e["link"], type="text/html")
@@ -73,6 +75,7 @@ def json_feed(*, title: str, feed_url: str, page_url: str, description: str, ent
                 **({"date_published": _iso(e["published"])} if e["published"] else {}),
                 "authors": [{"name": n} for n in e["authors"] or [e["publisher"]]],
                 "tags": e["tags"] + e["countries"],
+                **({"language": e["language"]} if e.get("language") else {}),
             }
             for e in entries
         ],

@@ -51,6 +51,7 @@ class RawItem:
     content_html: str = ""  # full body (HTML); text scrapes give escaped paragraphs
     base_url: str | None = None  # for resolving relative links in the body
     truncated: bool = False  # the source only gave a teaser
+    language: str = ""  # as the item (else its feed) declares it, raw; digest/language.py decides
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class Article:
     country_reasons: tuple[tuple[str, str], ...] = ()  # (country, why)
     categories: tuple[str, ...] = ()  # raw feed categories, kept for the record
     word_count: int = 0
+    language: str = ""  # BCP 47 primary tag (digest/language.py)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from digest import language
 from digest.body import clean_body
 from digest.model import Article, RawItem, SourceReport
 from digest.text import EXCERPT_LIMIT, clean_line, excerpt, fold, plain, short_hash, slugify, squash
@@ -99,6 +100,8 @@ def to_article(item: RawItem) -> Article:
         truncated=item.truncated,
         categories=item.categories,
         word_count=len(text.split()),
+        # declared, else detected; '' (unsure) takes the feed's configured or the site's later
+        language=language.normalize_tag(item.language) or language.detect(f"{title}.\n{text}"),
     )
 
 

@@ -8,7 +8,7 @@ from typing import Iterator
 
 import jinja2
 
-from digest import charts, fingerprint, urls, workers
+from digest import charts, fingerprint, language, urls, workers
 from digest.artifact import Artifact, Unchanged
 from digest.config import Config
 from digest.model import Group, Site
@@ -66,7 +66,8 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
                 if others:
                     more.append({"label": name, "path": group_paths[(kind, name)], "articles": others})
         pages.append(Page(view["path"], "article.html", {"article": view, "more": more[:3],
-                                                         "ld": news_article(view, config)}))
+                                                         "ld": news_article(view, config),
+                                                         "page_language": view["language"]}))
 
     for kind, groups, title, blurb in (
         ("country", site.countries, "Countries", "Stories filed under each of the five republics."),
@@ -91,7 +92,8 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
             pages.extend(_group_pages(group, views, config, site, siblings.get(group.name) if kind == "week" else None))
 
     pages.append(Page("sources/", "sources.html", {"sources": [source_view(r) for r in site.sources]}))
-    pages.append(Page("search/", "search.html", {"total": len(site.order)}))
+    pages.append(Page("search/", "search.html", {"total": len(site.order),
+                                                 "languages": language.choices(site.articles.values())}))
     pages.append(Page("404.html", "404.html", {}))
     return pages
 

@@ -58,6 +58,19 @@ find the same stories as on a one-shard site; when no shard extends a word, it k
 with the longest fallback word, and a word no shard holds at all is left out of the query, as
 one index would do.
 
+**Languages.** Each document carries its story's language (``<html lang>``), and the documents
+of each language are sharded and indexed on their own (``--force-language``), so Pagefind
+stems each with its own stemmer (Russian: a query for "засухи" finds "засуха"). The browser
+stems a query with the WebAssembly its Pagefind API loaded, one per API module, and a merged
+index is searched with the merging API's (pagefind.js 1.5: ``mergeIndex`` loads no WebAssembly
+of its own). So the indexes are merged per *engine*: the indexes whose languages share a
+WebAssembly build (Pagefind's ``wasm`` in ``pagefind-entry.json``: ``en``, ``ru``, …, or
+``unknown`` for languages it has no stemmer for, such as Kazakh) are merged into one API, loaded
+from the first of them, which keeps the API, worker and WebAssembly; ``search.js`` imports one
+API per engine, searches them all and ranks the results by Pagefind's score. ``shards.json``
+lists every index with its language and engine. The documents of the site's language come
+first: a one-language site is exactly the bundle described above.
+
 No ``data-pagefind-filter``: Pagefind 1.5 writes filter chunks in a different order on each
 run, which would break the byte-identical build (tests/test_site_search.py catches it).
 
@@ -70,6 +83,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -93,6 +107,7 @@ CAP = 2  # … or at CAP × C documents
 MAX_SHARDS = 32  # C doubles while the archive would make more shards than this
 TAIL_SPLIT = 8  # after the last boundary, shards end at hash 0 modulo C / 8
 SHARD_ENV = "DIGEST_SEARCH_SHARD_SIZE"
+_LANG = re.compile(rb'<html lang="([^"]+)"')
 
 
 class SearchIndexError(RuntimeError):
@@ -116,7 +131,7 @@ class Documents(Mapping):
     def __getitem__(self, path: str) -> bytes:
         view = self._by_path[path]
         return (
-            f'<!doctype html><html lang="{escape(self.language)}"><head><meta charset="utf-8">'
+            f'<!doctype html><html lang="{escape(view.get("language") or self.language)}"><head><meta charset="utf-8">'
             f"<title>{escape(view['title'])}</title></head><body>"
             f'<h1 data-pagefind-body data-pagefind-meta="title">{escape(view["title"])}</h1>'
             f'<div data-pagefind-body data-pagefind-meta="date:{escape(view["date_label"])}">'
@@ -203,18 +218,21 @@ class Indexer:
         self._bundles: dict[int, tuple[str, dict[str, bytes]]] = {}  # shard number → (content, bundle)
         self._todo: deque[tuple[int, str, list[str]]] = deque()
         self._running: tuple[int, str, PagefindRun] | None = None
-        self._count = 0
-        for number, paths in enumerate(shards(list(docs), shard_size(len(docs))) if docs else []):
-            h = hashlib.sha256(language.encode() + b"\0")
-            for path in paths:
-                h.update(path.encode() + b"\0" + hashlib.sha256(docs[path]).digest())
-            content = h.hexdigest()
-            bundle = self.cache.load("search", self._key(content)) if self.cache is not None else None
-            if bundle is None:
-                self._todo.append((number, content, paths))
-            else:
-                self._bundles[number] = (content, bundle)
-            self._count = number + 1
+        self._languages: list[str] = []  # of each shard
+        for lang, paths_of_lang in _by_language(docs, language):
+            for paths in shards(paths_of_lang, shard_size(len(paths_of_lang))):
+                number = len(self._languages)
+                self._languages.append(lang)
+                h = hashlib.sha256(lang.encode() + b"\0")
+                for path in paths:
+                    h.update(path.encode() + b"\0" + hashlib.sha256(docs[path]).digest())
+                content = h.hexdigest()
+                bundle = self.cache.load("search", self._key(content)) if self.cache is not None else None
+                if bundle is None:
+                    self._todo.append((number, content, paths))
+                else:
+                    self._bundles[number] = (content, bundle)
+        self._count = len(self._languages)
         self.poll()
 
     def __enter__(self) -> "Indexer":
@@ -232,7 +250,8 @@ class Indexer:
             self._collect()
         if self._running is None and self._todo:
             number, content, paths = self._todo.popleft()
-            self._running = (number, content, start_run({path: self._docs[path] for path in paths}, self.language))
+            self._running = (number, content, start_run({path: self._docs[path] for path in paths},
+                                                        self._languages[number]))
 
     def _collect(self) -> None:
         number, content, run = self._running
@@ -252,18 +271,23 @@ class Indexer:
             return {}
         files: dict[str, bytes] = {}
         folders = []
+        indexes = []
+        engines: dict[str, str] = {}  # WebAssembly build → the folder of the index that brings it
         for number in range(self._count):
             content, bundle = self._bundles.pop(number)
+            folder = "" if number == 0 else f"shard/{content[:12]}/"
+            engine = engines.setdefault(_wasm_of(bundle), folder)
+            indexes.append({"path": folder, "language": self._languages[number], "engine": engine})
             if number == 0:  # the primary bundle, with the API and WebAssembly
                 files.update(bundle)
                 continue
-            folder = f"shard/{content[:12]}/"
             folders.append(folder)
             for path, data in bundle.items():
                 rel = path.removeprefix(f"{BUNDLE}/")
-                if not rel.startswith(RUNTIME):
+                if engine == folder or not rel.startswith(RUNTIME):
                     files[f"{BUNDLE}/{folder}{rel}"] = data
-        files[MANIFEST] = (json.dumps({"shards": folders}, indent=1) + "\n").encode()
+        files[MANIFEST] = (json.dumps({"shards": folders, "indexes": indexes}, indent=1, ensure_ascii=False)
+                           + "\n").encode()
         return dict(sorted(files.items()))
 
     def close(self) -> None:
@@ -272,6 +296,25 @@ class Indexer:
             self._running[2].kill()
             self._running = None
         self._todo.clear()
+
+
+def _by_language(docs: dict[str, bytes], site_language: str) -> list[tuple[str, list[str]]]:
+    """The documents' paths per language (in document order): the site's language first, then
+    the others by code."""
+    groups: dict[str, list[str]] = {}
+    for path, data in docs.items():
+        found = _LANG.search(data[:200])
+        groups.setdefault(found.group(1).decode() if found else site_language, []).append(path)
+    return sorted(groups.items(), key=lambda item: (item[0] != site_language, item[0]))
+
+
+def _wasm_of(bundle: dict[str, bytes]) -> str:
+    """The WebAssembly build a one-language bundle is searched with ('en', 'ru', 'unknown')."""
+    try:
+        languages = json.loads(bundle[f"{BUNDLE}/pagefind-entry.json"])["languages"]
+        return next(iter(languages.values())).get("wasm") or "unknown"
+    except (KeyError, ValueError, StopIteration, AttributeError):
+        return "unknown"
 
 
 def cached_index(docs: dict[str, bytes], language: str, cache=None) -> dict[str, bytes]:

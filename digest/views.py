@@ -72,6 +72,7 @@ def article_view(article: Article, site: Site, group_paths: dict[tuple[str, str]
         "truncated": article.truncated,
         "reading_minutes": max(1, round(article.word_count / 230)),
         "sources": list(article.sources),
+        "language": article.language,
         "image": first_image(article.body_html),
     }
 
@@ -102,7 +103,7 @@ def news_article(view: dict, config: Config) -> dict:
         or [{"@type": "Organization", "name": view["publisher"]}],
         "keywords": [t["name"] for t in view["tags"]],
         "about": [{"@type": "Country", "name": c["name"]} for c in view["countries"]],
-        "inLanguage": config.language,
+        "inLanguage": view["language"] or config.language,
     }
     if view["published"] is not None and view["date_precision"] == EXACT:
         ld["datePublished"] = view["iso"]

@@ -8,28 +8,41 @@ const bundle = new URL(form.dataset.bundle, location.href);
 const root = new URL("../", bundle); // pagefind/ sits at the site root
 const SHOWN = 20;
 const SHARD = "shard"; // the synthetic filter that tags each shard's pages (see engine)
+const LANGUAGE = "language"; // the synthetic filter that tags each index with its language
+const choice = document.getElementById("search-lang"); // only on a site in several languages
 let pagefind = null;
 let latest = 0;
 
 // The index comes in shards (digest/search.py): pagefind/ is the first, with the API and its
 // WebAssembly; pagefind/shards.json lists the others, which Pagefind merges into one search.
 // Each shard is tagged with a synthetic filter ("shard": its number, the primary is "0"), which
-// is how a merged result tells which shard it came from (see shardsMatching).
+// is how a merged result tells which shard it came from (see shardsMatching), and with its
+// language. A query is stemmed by the WebAssembly of the API that searches it, so the indexes
+// come in engines, one API each (indexes whose languages share a stemmer, see search.py); every
+// engine is searched and the results ranked together by score.
 function engine() {
   if (!pagefind) {
     pagefind = (async () => {
-      const listed = fetch(new URL("shards.json", bundle), { cache: "no-cache" }).then((r) => {
-        if (!r.ok) throw new Error(`shards.json: HTTP ${r.status}`);
-        return r.json();
-      });
-      listed.catch(() => {}); // handled below, once the API has loaded
-      const pf = await import(bundle.href);
-      const { shards } = await listed;
+      const r = await fetch(new URL("shards.json", bundle), { cache: "no-cache" });
+      if (!r.ok) throw new Error(`shards.json: HTTP ${r.status}`);
+      const listed = await r.json();
+      const indexes = listed.indexes ?? [{ path: "", engine: "" }, ...listed.shards.map((s) => ({ path: s, engine: "" }))];
+      const tagged = indexes.length > 1;
       // Result URLs are site paths ("/articles/x/index.html"); prefix them with the real root.
-      const tag = (i) => (shards.length ? { mergeFilter: { [SHARD]: String(i) } } : {});
-      await pf.options({ baseUrl: root.pathname, ...tag(0) });
-      await Promise.all(shards.map((s, i) => pf.mergeIndex(new URL(s, bundle).pathname, { baseUrl: root.pathname, ...tag(i + 1) })));
-      return { pf, sharded: shards.length > 0 };
+      const tag = (x, i) => (tagged ? { mergeFilter: { [SHARD]: String(i), [LANGUAGE]: x.language ?? "" } } : {});
+      const engines = new Map();
+      for (const [i, x] of indexes.entries()) {
+        if (x.path === x.engine) engines.set(x.engine, { api: import(new URL(x.path + "pagefind.js", bundle).href), first: [x, i], merged: [], languages: new Set() });
+        const e = engines.get(x.engine);
+        if (x.path !== x.engine) e.merged.push([x, i]);
+        e.languages.add(x.language);
+      }
+      return Promise.all([...engines.values()].map(async (e) => {
+        const pf = await e.api;
+        await pf.options({ baseUrl: root.pathname, ...tag(...e.first) });
+        await Promise.all(e.merged.map(([x, i]) => pf.mergeIndex(new URL(x.path, bundle).pathname, { baseUrl: root.pathname, ...tag(x, i) })));
+        return { pf, sharded: e.merged.length > 0, languages: e.languages };
+      }));
     })();
     pagefind.catch(() => { pagefind = null; }); // let a later query try again
   }
@@ -127,25 +140,10 @@ async function run(query) {
   }
   status.textContent = "Searching…";
   try {
-    const { pf, sharded } = await engine();
-    let results;
-    if (sharded && !q.includes('"')) {
-      // Only the shards that really match every query word (shardsMatching), searched together.
-      const words = q.split(/\s+/).filter((w) => norm(w));
-      let keep = null;
-      for (const word of words) {
-        const counts = (await pf.search(word)).filters?.[SHARD] ?? {};
-        // A word no index holds at all (not even a fallback) is left out of the query, by one
-        // index as by every shard.
-        if (!Object.values(counts).some((n) => n > 0)) continue;
-        const matching = await shardsMatching(pf, word, counts);
-        keep = keep ? new Set([...keep].filter((s) => matching.has(s))) : matching;
-        if (!keep.size) break; // no shard matches every word so far: nothing matches
-      }
-      results = keep && keep.size ? (await pf.search(q, { filters: { [SHARD]: { any: [...keep] } } })).results : [];
-    } else {
-      results = (await pf.search(q)).results;
-    }
+    const language = choice?.value ?? "";
+    const engines = (await engine()).filter((e) => !language || e.languages.has(language));
+    const found = await Promise.all(engines.map((e) => searchEngine(e, q, language)));
+    const results = found.flat().sort((a, b) => b.score - a.score);
     const top = await Promise.all(results.slice(0, SHOWN).map((r) => r.data()));
     if (ticket !== latest) return; // a newer query has started
     list.replaceChildren(...top.map(item));
@@ -159,11 +157,38 @@ async function run(query) {
   }
 }
 
+// One engine's results for the query (in the chosen language, if any).
+async function searchEngine({ pf, sharded }, q, language) {
+  const only = language ? { [LANGUAGE]: language } : {};
+  {
+    let results;
+    if (sharded && !q.includes('"')) {
+      // Only the shards that really match every query word (shardsMatching), searched together.
+      const words = q.split(/\s+/).filter((w) => norm(w));
+      let keep = null;
+      for (const word of words) {
+        const counts = (await pf.search(word, { filters: only })).filters?.[SHARD] ?? {};
+        // A word no index holds at all (not even a fallback) is left out of the query, by one
+        // index as by every shard.
+        if (!Object.values(counts).some((n) => n > 0)) continue;
+        const matching = await shardsMatching(pf, word, counts);
+        keep = keep ? new Set([...keep].filter((s) => matching.has(s))) : matching;
+        if (!keep.size) break; // no shard matches every word so far: nothing matches
+      }
+      results = keep && keep.size ? (await pf.search(q, { filters: { ...only, [SHARD]: { any: [...keep] } } })).results : [];
+    } else {
+      results = (await pf.search(q, { filters: only })).results;
+    }
+    return results;
+  }
+}
+
 let timer = 0;
 input.addEventListener("input", () => {
   clearTimeout(timer);
   timer = setTimeout(() => run(input.value), 200);
 });
+choice?.addEventListener("change", () => run(input.value));
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   clearTimeout(timer);

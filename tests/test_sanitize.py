@@ -196,7 +196,11 @@ def site_findings(out: Path) -> dict[str, set[tuple]]:
 
 def chrome(tmp_path: Path) -> set[tuple]:
     """What the site's own templates put on pages (allowed), from a build of a harmless feed."""
-    site = make_site(tmp_path / "benign", {"benign.xml": BENIGN})
+    # A second language, so the search page's own language filter (<select>) is chrome too.
+    russian = BENIGN.replace("<channel>", "<channel><language>ru</language>").replace("?p=1", "?p=ru1").replace(
+        "<link>https://benign.example.org/a</link>", "<link>https://benign.example.org/ru</link>").replace(
+        "Almaty opens a library", "В Алматы открылась библиотека")
+    site = make_site(tmp_path / "benign", {"benign.xml": BENIGN, "benign-ru.xml": russian})
     build(load_config(site), environ={})
     return set().union(*site_findings(site / "dist").values()) if site_findings(site / "dist") else set()
 

@@ -43,8 +43,8 @@ def copy_site(tmp_path: Path) -> Path:
 class Served:
     """``digest serve --port 0`` in ``root``; collects its terminal lines."""
 
-    def __init__(self, root: Path, *args: str):
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    def __init__(self, root: Path, *args: str, tmp: Path | None = None):
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **({"TMPDIR": str(tmp)} if tmp else {})}
         self.proc = subprocess.Popen([sys.executable, "-m", "digest", "serve", "--port", "0", *args], cwd=root, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
@@ -344,7 +344,9 @@ def test_ctrl_c_stops_cleanly_and_leaves_nothing_behind(tmp_path):
     import signal
 
     site = copy_site(tmp_path / "site")
-    server = Served(site, "--host", "0.0.0.0")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    server = Served(site, "--host", "0.0.0.0", tmp=scratch)
     assert any("reachable from the network" in line for line in server.seen)
     children = subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True).stdout.split()
     assert children, "the build process runs beside the server"
@@ -358,4 +360,4 @@ def test_ctrl_c_stops_cleanly_and_leaves_nothing_behind(tmp_path):
     for pid in children:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
     assert not [p for p in site.iterdir() if p.name.startswith(".dist-new-")]
-    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("digest-search-*/site"))
+    assert not list(scratch.iterdir())  # no Pagefind scratch folder either

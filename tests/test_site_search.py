@@ -204,5 +204,6 @@ def test_the_cache_reindexes_only_the_shards_that_changed(tmp_path, small_shards
 
 def test_the_seed_site_is_one_shard_with_an_empty_manifest(seed_build):
     out, _ = seed_build
-    assert json.loads((out / "pagefind" / "shards.json").read_text()) == {"shards": []}
+    assert json.loads((out / "pagefind" / "shards.json").read_text()) == {
+        "shards": [], "indexes": [{"path": "", "language": "en", "engine": ""}]}
     assert not (out / "pagefind" / "shard").exists()

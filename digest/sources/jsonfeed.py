@@ -69,10 +69,15 @@ def read(name: str, data: bytes, sidecar: Meta) -> SourceReport:
                                             else "the feed gives no date"),
             content_html=body,
             base_url=str(link or home or "") or None,
+            language=_language(entry.get("language")) or _language(doc.get("language")),
         ))
     return SourceReport(file=name, format="jsonfeed", title=publisher, link=home, items=tuple(items),
                         problems=tuple(problems), fetched=sidecar.fetched, version=version,
                         encoding=decoded.label)
+
+
+def _language(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _salvage(text: str) -> dict | None:

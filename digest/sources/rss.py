@@ -99,8 +99,8 @@ def read(name: str, data: bytes, sidecar: Meta, *, fast: bool = True) -> SourceR
 
 def _parse_fast(xml: bytes) -> FeedParserDict | None:
     """feedparser's result from feedparser-rs, or None where the two could differ."""
-    if b"xml:base" in xml:
-        return None  # feedparser resolves links and bases against it
+    if b"xml:base" in xml or b":language" in xml:
+        return None  # feedparser resolves links and bases against it; feedparser-rs drops dc:language
     try:
         parsed = feedparser_rs.parse(xml, sanitize_html=False, resolve_relative_uris=False)
     except Exception:
@@ -143,6 +143,8 @@ def _parse_fast(xml: bytes) -> FeedParserDict | None:
         feed["title"] = feed["title_detail"]["value"]
     if f.author:
         feed["author"] = _fast_fix(f.author)
+    if getattr(f, "language", None):
+        feed["language"] = _fast_fix(f.language)
     for key in ("updated_parsed", "published_parsed"):
         if getattr(f, key, None):
             feed[key] = getattr(f, key)
@@ -219,6 +221,9 @@ def _item(source: str, entry, feed, channel_link: str | None) -> RawItem | None:
         date_note=note,
         content_html=body,
         base_url=base or link,
+        # dc:language, else xml:lang on the content or title (inherited from the feed), else <language>
+        language=(entry.get("language") or detail.get("language") or entry.get("title_detail", {}).get("language")
+                  or feed.get("language") or ""),
     )
 
 
