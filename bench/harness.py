@@ -5,6 +5,9 @@ Our scenarios, in this order on every run:
   no-change the same build again
   new-feed  one new RSS file of 100 new stories dropped into the cache
   template  the site overrides base.html (every page changes)
+then the live preview (``bench/preview.py``): ``digest serve`` on the built site, an edit of
+``base.html`` and a new feed, each seen from a tab on the home page. Hugo's row is followed by
+Hugo + Pagefind (the search index digest builds, made for Hugo's output by Pagefind's CLI).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import corpus, peers
+from bench import corpus, peers, preview
 from bench.measure import Run, run
 
 REPO = Path(__file__).resolve().parent.parent
@@ -172,6 +175,56 @@ def bench_digest(c: Corpus, opts: Options, runs: int, log=print) -> list[Result]
     return list(results.values())
 
 
+def bench_preview(c: Corpus, opts: Options, runs: int, log=print) -> list[Result]:
+    """The preview sessions (see bench/preview.py), each on the site as a build left it."""
+    results = {step: Result(c.size, f"digest serve: {step}") for step in preview.STEPS}
+    builtin_base = ((opts.source or REPO) / "templates" / "base.html").read_text(encoding="utf-8")
+    cmd = [opts.python, "-m", "digest", "build", "--parse-cache", ".digest-cache"]
+    for i in range(runs):
+        _reset(c)
+        # The site as an editor left it: built, parse cache warm, with its own base.html in
+        # templates/ (the file the session edits).
+        (c.site / "templates").mkdir(exist_ok=True)
+        (c.site / "templates" / "base.html").write_text(builtin_base, encoding="utf-8")
+        run(cmd, c.site, env=_env(opts.source))
+        s = preview.session(c.site, c.extra, builtin_base, opts.python, _env(opts.source), log=log)
+        for step, seconds in s.seconds.items():
+            results[step].runs.append(Run(seconds=seconds or 0.0, peak_bytes=s.peak_bytes,
+                                          returncode=0 if seconds is not None else 1, output=s.output))
+            results[step].note = f"{s.tracebacks} traceback(s)"
+        log(f"[bench] {c.size:>7,} digest serve run {i + 1}: " + ", ".join(
+            f"{k} {v:.2f} s" if v is not None else f"{k} –" for k, v in s.seconds.items())
+            + f", peak {s.peak_bytes / 2**20:,.0f} MiB, {s.tracebacks} traceback(s)")
+        _reset(c)
+    return list(results.values())
+
+
+def bench_pagefind(c: Corpus, opts: Options, hugo: Result, log=print) -> Result:
+    """Hugo + Pagefind: Pagefind's CLI on Hugo's output (one index), after each Hugo run."""
+    result = Result(c.size, "Hugo + Pagefind")
+    exe = _pagefind()
+    if hugo.median is None or exe is None:
+        result.note = "no Hugo build" if exe else "no pagefind binary"
+        return result
+    for i, h in enumerate(hugo.ok_runs):
+        shutil.rmtree(c.hugo / "public" / "pagefind", ignore_errors=True)
+        r = run([str(exe), "--site", "public", "--silent"], c.hugo, env=_env(), timeout=opts.peer_timeout)
+        result.runs.append(Run(seconds=h.seconds + r.seconds, peak_bytes=max(h.peak_bytes, r.peak_bytes),
+                               returncode=r.returncode, timed_out=r.timed_out))
+        log(f"[bench] {c.size:>7,} Hugo + Pagefind run {i + 1}: {_fmt(result.runs[-1])}")
+    result.pages, result.files = _count(c.hugo / "public")
+    return result
+
+
+def _pagefind() -> Path | None:
+    try:
+        from pagefind.service import get_executable
+    except ImportError:
+        return None
+    exe = get_executable()
+    return Path(exe) if exe and Path(exe).exists() else None
+
+
 def bench_peer(c: Corpus, name: str, opts: Options, runs: int, log=print) -> Result:
     if name == "Pelican":
         cwd, out = c.pelican, c.pelican / "output"
@@ -221,7 +274,10 @@ def run_all(opts: Options, log=print) -> list[Result]:
         c = prepare(size, opts.work, log=log)
         runs = opts.runs if size < 100_000 else opts.big_runs
         results += bench_digest(c, opts, runs, log=log)
+        results += bench_preview(c, opts, runs, log=log)
         if opts.peers:
             for name in ("Hugo", "Pelican"):
                 results.append(bench_peer(c, name, opts, runs, log=log))
+                if name == "Hugo":
+                    results.append(bench_pagefind(c, opts, results[-1], log=log))
     return results

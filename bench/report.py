@@ -36,6 +36,10 @@ def table(results: list[Result]) -> str:
             rows.append(f"| {r.size:,} | {r.tool} | – ({r.note or 'no run'}) | {len(r.runs)} | – | – | – | – | – |")
             continue
         is_peer = not r.tool.startswith("digest")
+        if r.tool.startswith("digest serve"):  # a step of a preview session, not a build
+            rows.append(f"| {r.size:,} | {r.tool} ({r.note}) | {med:.2f} | {len(r.ok_runs)} | – | – | "
+                        f"{r.peak_mib:,.0f} | – | – |")
+            continue
         rows.append(
             f"| {r.size:,} | {r.tool} | {med:.2f} | {len(r.ok_runs)} | {r.pages:,} | {r.pages / med:,.0f} | "
             f"{r.peak_mib:,.0f} | {'–' if is_peer else _ratio(med, _peer(results, r.size, 'Pelican'))} | "

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from itertools import chain
-from typing import Callable, Collection, Iterator
+from typing import Callable, Collection, Iterator, NamedTuple
 
 from digest import assets, buildstate, catalog, fingerprint, language, search, templating
 from digest.archive import rolled_off
@@ -22,7 +22,7 @@ from digest.feeds import iter_feed_files
 from digest.model import Site
 from digest.newsletter import iter_edition_files
 from digest.normalize import normalize
-from digest.pages import build_pages, iter_pages
+from digest.pages import Page, build_pages, iter_pages
 from digest.parsecache import (DEFAULT_DIR, ParseCache, Progress, classify_all, code_version, default_jobs, prune,
                                read_sources, to_articles)
 from digest.site import build_site
@@ -95,6 +95,7 @@ class Builder:
         self.tell = progress or (lambda stage, done, total: None)
         self.progress = progress
         self._model: tuple[str, Site] | None = None  # (content fingerprint, model)
+        self._prepared: Prepared | None = None  # views and pages of that model
 
     def build(self, first: Collection[str] = (), on_first: Callable[[list[Artifact]], None] | None = None) -> BuildResult:
         """One build. The pages at the site paths in ``first`` are rendered before all else and
@@ -114,10 +115,13 @@ class Builder:
                                seconds=time.perf_counter() - started, stories=snap.stories, sources=snap.sources,
                                problems=snap.problems, load_site=lambda: self.model(store, 1)[0])
         site, made = self.model(store, self.jobs)
+        if self._prepared is None:
+            self._prepared = prepare(site, config)
         self.tell("rendering", 0, 0)
         # Each file goes to the writer as soon as it is rendered and is then dropped (the parent
         # never holds the whole site); pages whose inputs did not change are not rendered at all.
-        written = update_site(render(site, config, self.jobs, store, previous.fresh, first, on_first), out_dir, previous)
+        written = update_site(render(site, config, self.jobs, store, previous.fresh, first, on_first, self._prepared),
+                              out_dir, previous)
         stats = written.counts()
         snapshot = buildstate.Snapshot(files=stats["files"], stories=len(site.order), sources=len(site.sources),
                                        problems=site.problems)
@@ -134,15 +138,31 @@ class Builder:
         key = buildstate.content_fingerprint(self.config, self.environ, store)
         if self._model is not None and self._model[0] == key:
             return self._model[1], False
-        self._model = None  # let the old model go before the new one is made
+        self._model = self._prepared = None  # let the old model go before the new one is made
         site = build_model(self.config, self.environ, store, jobs, self.progress)
         self._model = (key, site)
         return site, True
 
 
+class Prepared(NamedTuple):
+    """What rendering reads besides the templates: the article views, their digests for page
+    keys, and the page list. It depends on the model and config only, so serve's build process
+    keeps it while templates change."""
+
+    views: dict[str, dict]
+    memo: dict[int, bytes]
+    pages: list[Page]
+
+
+def prepare(site: Site, config: Config) -> Prepared:
+    views = article_views(site)
+    return Prepared(views, fingerprint.memo_of(views.values()), build_pages(site, config, views))
+
+
 def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None = None,
            fresh: Callable[[str, str], bool] | None = None, first: Collection[str] = (),
-           on_first: Callable[[list[Artifact]], None] | None = None) -> Iterator[Output]:
+           on_first: Callable[[list[Artifact]], None] | None = None,
+           prepared: Prepared | None = None) -> Iterator[Output]:
     """Every file of the site, as a stream of artifacts, each made when it is needed (pages a
     batch at a time) for a writer that stores and drops them. Every path comes once.
 
@@ -154,21 +174,19 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
     env = templating.make_env(config)
     static = assets.static_files(config)
     version = assets.asset_version(static)
-    views = article_views(site)
-    memo = fingerprint.memo_of(views.values())
+    views, memo, pages = prepared or prepare(site, config)
     content_key = fingerprint.of(cache.version if cache is not None else code_version(), repr(config))
     render_key = fingerprint.of(content_key, fingerprint.of_files(Path(d) for d in env.loader.searchpath), version)
-    # Pagefind starts first, as its own process beside the renderers: after a new feed it is the
+    keyer = (render_key, memo, fresh)
+    early: list[Output] = []
+    if first:  # before anything else, even the search index: an editor is looking at these
+        wanted = set(first)
+        early = list(iter_pages([p for p in pages if p.path in wanted], site, config, env, version, 1, keyer))
+        if on_first:
+            on_first([a for a in early if isinstance(a, Artifact)])
+    # Pagefind starts next, as its own process beside the renderers: after a new feed it is the
     # longest single piece of work. It is polled between batches of pages (no thread).
     with search.Indexer(search.documents(views, config.language), config.language, cache) as index:
-        pages = build_pages(site, config, views)
-        keyer = (render_key, memo, fresh)
-        early: list[Output] = []
-        if first:
-            wanted = set(first)
-            early = list(iter_pages([p for p in pages if p.path in wanted], site, config, env, version, 1, keyer))
-            if on_first:
-                on_first([a for a in early if isinstance(a, Artifact)])
         for artifact in chain(
             early,
             iter_pages([p for p in pages if p.path not in first] if first else pages, site, config, env, version,

@@ -18,6 +18,7 @@ Closing stdin ends it; SIGTERM ends it cleanly (staging folders and Pagefind run
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import traceback
@@ -57,8 +58,6 @@ class Rebuilder:
     """Builds on request; keeps its ``Builder`` (and so the model) while the config holds."""
 
     def __init__(self, root: Path, send: Callable[[dict], None], environ=None):
-        import os
-
         self.root, self.send = root, send
         self.environ = os.environ if environ is None else environ
         self.builder: Builder | None = None
@@ -66,7 +65,7 @@ class Rebuilder:
 
     def run(self, first: list[str]) -> None:
         try:
-            config = load_config(self.root)
+            config = load_config(Path("."))  # as `digest build` loads it (cwd is the site), so the keys agree
             if self.builder is None or repr(config) != self.config_repr:
                 self.builder, self.config_repr = Builder(config, self.environ), repr(config)
             out = config.path(config.out_dir)
@@ -93,6 +92,7 @@ def main(argv: list[str] | None = None, stdin: TextIO = sys.stdin, stdout: TextI
         stdout.write(json.dumps(message) + "\n")
         stdout.flush()
 
+    os.chdir(root)
     rebuilder = Rebuilder(root, send)
     for line in stdin:
         if line.strip():
