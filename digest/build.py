@@ -133,6 +133,13 @@ class Builder:
                            seconds=time.perf_counter() - started, stories=len(site.order), sources=len(site.sources),
                            problems=site.problems, load_site=lambda: site)
 
+    def warm(self) -> None:
+        """Make the model and its views now, so the next build has them: serve calls it after a
+        no-change start, while the editor is still reading, so the first edit renders at once."""
+        site, _ = self.model(ParseCache(self.cache_dir), self.jobs)
+        if self._prepared is None:
+            self._prepared = prepare(site, self.config)
+
     def model(self, store: ParseCache, jobs: int) -> tuple[Site, bool]:
         """The model, and whether it was made now (False: the kept one still holds)."""
         key = buildstate.content_fingerprint(self.config, self.environ, store)

@@ -80,6 +80,10 @@ class Rebuilder:
             return
         self.send({"event": "done", "summary": result.summary(), "written": result.written,
                    "problems": list(result.problems)})
+        try:
+            self.builder.warm()  # a no-change start left no model in memory; the next edit needs it
+        except Exception:  # the next build reports whatever is wrong
+            pass
 
 
 def main(argv: list[str] | None = None, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
