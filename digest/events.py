@@ -1,0 +1,328 @@
+"""Events: the same real-world happening reported by several outlets, joined into one.
+
+Deduplication (normalize.py) joins copies of *one* story. This joins *different* stories of
+different outlets (publishers; two feeds of one publisher are one outlet) about the same event.
+
+How two stories are judged (``_same_event``), on the title and the opening of the body:
+
+- both have exact dates at most ``WINDOW`` apart (an event is reported within a few days;
+  the same body's next meeting, the next earthquake, a decision and its financing months
+  later are other events, and an approximate date cannot say which is which);
+- they share a country (or neither has one), and when both name places of the config's
+  countries they name at least one in common (a deal in Tashkent is not the deal in Almaty);
+- their words, weighted by rarity across the archive (TF-IDF over stems, numbers and names),
+  have a cosine of at least ``THRESHOLD``, with at least ``ANCHORS`` rare words, names or
+  numbers in common. Names spelled two ways (Tokayev / Tokaev, Kambar-Ata / Kambarata) match
+  by rapidfuzz's normalized edit distance.
+
+Pairs are only ever compared when they share one of each story's rarest words and fall in
+the window (blocking), so the cost grows with the archive, not with its square. Events are
+then formed greedily from the best pair down; an event holds one story per outlet and spans
+at most ``WINDOW``, so a chain of look-alikes cannot snowball into a "topic".
+
+The editor has the last word (``[events]`` in digest.toml): ``join`` lists make events (the
+first named leads), ``split`` takes stories out of their event. Deterministic throughout.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Iterable, Mapping
+
+from rapidfuzz.distance import Indel
+
+from digest.model import EXACT, Article
+from digest.text import fold, plain
+
+WINDOW = timedelta(days=3)
+THRESHOLD = 0.3
+ANCHORS = 3  # rare words, names or numbers both stories must share
+BLOCK_KEYS = 8  # each story's rarest words used to find candidates
+LEAD_CHARS = 700  # how much of the body beyond the title and excerpt is read
+NAME_SIMILARITY = 0.85  # rapidfuzz normalized similarity for two spellings of one name
+
+_WORD = re.compile(r"[^\W\d_](?:[\w’'-]*\w)?|\d+(?:[.,]\d+)*")
+STOP = frozenset("""
+a about above after again against all also am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further had
+has have having he her here hers him his how i if in into is it its itself just me more most my
+no nor not now of off on once only or other our out over own same she should so some such than
+that the their them then there these they this those through to too under until up very was we
+were what when where which while who whom why will with would you your said says say told
+according year years week day days month months time times new one two three per cent percent
+mr mrs ms dr government official officials people country countries region regional city
+week's today yesterday tomorrow monday tuesday wednesday thursday friday saturday sunday
+january february march april may june july august september october november december
+""".split())
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event: its id (the id of its earliest story, so it stays put as coverage grows) and
+    its stories, the lead first (the earliest, or the editor's pick), then the rest oldest first."""
+
+    id: str
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The editor's decisions, as written in ``[events]``: names are ids, links or slugs."""
+
+    enabled: bool = True
+    join: tuple[tuple[str, ...], ...] = ()
+    split: tuple[tuple[str, ...], ...] = ()  # one name: alone; several: never together
+
+
+def parse_rules(value: object, origin: str) -> Rules:
+    """``[events]`` of the config; raises ValueError naming the key on a wrong shape."""
+    if not isinstance(value, dict) or set(value) - {"enabled", "join", "split"}:
+        raise ValueError(f"{origin}: [events] takes 'enabled', 'join' and 'split'")
+    enabled = value.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ValueError(f"{origin}: events.enabled should be true or false")
+
+    def names(key: str, single_ok: bool) -> tuple[tuple[str, ...], ...]:
+        out = []
+        for entry in value.get(key, []) if isinstance(value.get(key, []), list) else [None]:
+            if isinstance(entry, str) and single_ok:
+                entry = [entry]
+            if not isinstance(entry, list) or not entry or not all(isinstance(n, str) for n in entry):
+                want = "a list of names or lists of names" if single_ok else "a list of lists of names"
+                raise ValueError(f"{origin}: events.{key} should be {want} (ids, links or slugs)")
+            out.append(tuple(entry))
+        return tuple(out)
+
+    return Rules(enabled=enabled, join=names("join", False), split=names("split", True))
+
+
+def group(articles: Iterable[Article], places: Mapping[str, Iterable[str]], rules: Rules = Rules(),
+          origin: str = "digest.toml") -> tuple[dict[str, Event], tuple[str, ...]]:
+    """Every story of a multi-outlet event → its ``Event``, and one warning per editor's name
+    that matches no story. ``articles`` must carry their final slugs; ``places`` maps each
+    country to its place names (the config's)."""
+    arts = sorted(articles, key=lambda a: a.id)
+    by_id = {a.id: a for a in arts}
+    warnings: list[str] = []
+    resolve = _resolver(arts)
+
+    def find(names: tuple[str, ...], key: str) -> list[str]:
+        found = []
+        for name in names:
+            hit = resolve(name)
+            if hit is None:
+                warnings.append(f"{origin}: events.{key} names no article: {name!r} (use an id, link or slug)")
+            elif hit not in found:
+                found.append(hit)
+        return found
+
+    joins = [found for j in rules.join if len(found := find(j, "join")) > 1]
+    alone: set[str] = set()
+    apart: set[tuple[str, str]] = set()
+    for entry in rules.split:
+        found = find(entry, "split")
+        if len(entry) == 1:
+            alone.update(found)
+        apart.update((a, b) for a in found for b in found if a < b)
+
+    sets = _Clusters(by_id)
+    for found in joins:  # the editor's joins go first and ignore outlets and dates
+        for other in found[1:]:
+            sets.union(found[0], other, force=True)
+    picks = [found[0] for found in joins]  # the first named story of a join leads its event
+    if rules.enabled:
+        for _, a, b in _pairs([x for x in arts if x.id not in alone], places):
+            if not any(tuple(sorted((x, y))) in apart for x in sets.members(a) for y in sets.members(b)):
+                sets.union(a, b)
+
+    events: dict[str, Event] = {}
+    for members in sets.groups().values():
+        first = min(members, key=lambda k: _when(by_id[k]))
+        head = next((p for p in picks if p in members), first)
+        rest = sorted((k for k in members if k != head), key=lambda k: _when(by_id[k]))
+        event = Event(id=first, keys=(head, *rest))
+        for key in members:
+            events[key] = event
+    return events, tuple(dict.fromkeys(warnings))
+
+
+def _when(article: Article) -> tuple:
+    return (article.published is None, article.published.timestamp() if article.published else 0.0, article.id)
+
+
+def _resolver(arts: list[Article]):
+    index: dict[str, str] = {}
+    for a in arts:
+        for name in (a.id, a.source_url or "", a.slug, f"articles/{a.slug}"):
+            if name:
+                index.setdefault(name.rstrip("/"), a.id)
+    return lambda name: index.get(name.strip().rstrip("/"))
+
+
+class _Clusters:
+    """Union-find that keeps each cluster's outlets and time span, so an automatic join never
+    puts two stories of one outlet, or stories more than ``WINDOW`` apart, in one event."""
+
+    def __init__(self, by_id: dict[str, Article]):
+        self._by_id = by_id
+        self._parent: dict[str, str] = {}
+        self._members: dict[str, list[str]] = {}
+
+    def find(self, key: str) -> str:
+        parent = self._parent.setdefault(key, key)
+        if parent != key:
+            parent = self._parent[key] = self.find(parent)
+        return parent
+
+    def members(self, key: str) -> list[str]:
+        root = self.find(key)
+        return self._members.get(root, [root])
+
+    def union(self, a: str, b: str, force: bool = False) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return
+        ma, mb = self.members(ra), self.members(rb)
+        if not force:
+            outlets = [_outlet(self._by_id[k]) for k in ma + mb]
+            dates = [self._by_id[k].published for k in ma + mb]
+            if len(set(outlets)) < len(outlets) or None in dates or max(dates) - min(dates) > WINDOW:
+                return
+        root, other = min(ra, rb), max(ra, rb)  # by id, so the result does not depend on order
+        self._parent[other] = root
+        self._members[root] = ma + mb
+        self._members.pop(other, None)
+
+    def groups(self) -> dict[str, list[str]]:
+        return {root: sorted(members) for root, members in self._members.items() if len(members) > 1}
+
+
+def _outlet(article: Article) -> str:
+    return fold(article.publisher)
+
+
+@dataclass
+class _Doc:
+    article: Article
+    words: frozenset[str]
+    names: frozenset[str]  # capitalised words and numbers: the anchors
+    places: frozenset[str]
+
+
+def _pairs(arts: list[Article], places: Mapping[str, Iterable[str]]) -> list[tuple[float, str, str]]:
+    """Candidate pairs that read as one event, best first (ties by ids)."""
+    place_re = _place_pattern(places)
+    docs = [_doc(a, place_re) for a in arts if a.published is not None and a.date_precision == EXACT]
+    if len(docs) < 2:
+        return []
+    df: dict[str, int] = defaultdict(int)
+    for d in docs:
+        for w in d.words:
+            df[w] += 1
+    n = len(docs)
+    idf = {w: math.log((1 + n) / (1 + c)) + 1.0 for w, c in df.items()}
+    docs.sort(key=lambda d: (d.article.published, d.article.id))
+    times = [d.article.published for d in docs]
+    # Blocking: each story's rarest words; a pair is compared only if it shares one of them
+    # and falls within the window.
+    postings: dict[str, list[int]] = defaultdict(list)
+    out = []
+    for i, d in enumerate(docs):
+        # A word no other story has cannot find a partner, so the keys are the rarest shared ones.
+        keys = sorted((w for w in d.words if df[w] > 1), key=lambda w: (df[w], w))[:BLOCK_KEYS]
+        earliest = bisect.bisect_left(times, times[i] - WINDOW)
+        seen: set[int] = set()
+        for w in keys:
+            post = postings[w]
+            for j in post[bisect.bisect_left(post, earliest):]:
+                if j in seen:
+                    continue
+                seen.add(j)
+                score = _same_event(docs[j], d, idf)
+                if score:
+                    a, b = sorted((docs[j].article.id, d.article.id))
+                    out.append((score, a, b))
+            post.append(i)
+    out.sort(key=lambda p: (-p[0], p[1], p[2]))
+    return out
+
+
+def _same_event(x: _Doc, y: _Doc, idf: dict[str, float]) -> float:
+    """The pair's similarity when it reads as one event, else 0."""
+    a, b = x.article, y.article
+    if _outlet(a) == _outlet(b) or abs(a.published - b.published) > WINDOW:
+        return 0.0
+    if (a.countries or b.countries) and not set(a.countries) & set(b.countries):
+        return 0.0
+    if x.places and y.places and not x.places & y.places:
+        return 0.0
+    shared = x.words & y.words
+    bonus = _fuzzy_names(x.names - shared, y.names - shared)
+    anchors = len(x.names & y.names) + len(bonus)
+    if anchors < ANCHORS:
+        return 0.0
+    dot = sum(idf[w] ** 2 for w in shared) + sum(min(idf[u], idf[v]) ** 2 for u, v in bonus)
+    norm = math.sqrt(sum(idf[w] ** 2 for w in x.words) * sum(idf[w] ** 2 for w in y.words))
+    score = dot / norm if norm else 0.0
+    return round(score, 9) if score >= THRESHOLD else 0.0
+
+
+def _fuzzy_names(xs: frozenset[str], ys: frozenset[str]) -> list[tuple[str, str]]:
+    """Pairs of names that are one name spelled two ways (each name used once)."""
+    out, used = [], set()
+    for u in sorted(xs):
+        if len(u) < 5 or u[0].isdigit():
+            continue
+        for v in sorted(ys):
+            if v not in used and len(v) >= 5 and not v[0].isdigit() \
+                    and Indel.normalized_similarity(u, v) >= NAME_SIMILARITY:
+                out.append((u, v))
+                used.add(v)
+                break
+    return out
+
+
+def _place_pattern(places: Mapping[str, Iterable[str]]) -> re.Pattern | None:
+    names = sorted({p for ps in places.values() for p in ps if p and not p.endswith("*")}, key=len, reverse=True)
+    if not names:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in names) + r")(?!\w)")
+
+
+def _doc(article: Article, place_re: re.Pattern | None) -> _Doc:
+    body = article.body_html[:LEAD_CHARS * 3]
+    if body.rfind("<") > body.rfind(">"):
+        body = body[:body.rfind("<")]  # a tag cut in half is not text
+    text = " ".join((article.title, article.excerpt, plain(body)[:LEAD_CHARS]))
+    words, names = set(), set()
+    for m in _WORD.finditer(text):
+        token = m.group()
+        if token[0].isdigit():
+            number = token.replace(",", "").rstrip(".")
+            words.add(number)
+            names.add(number)
+            continue
+        low = token.casefold().replace("’", "'")
+        if low in STOP or len(low) < 3:
+            continue
+        stem = _stem(low)
+        words.add(stem)
+        if token[0].isupper() and token.casefold() not in STOP:
+            names.add(stem)
+    found = frozenset(fold(p) for p in place_re.findall(text)) if place_re else frozenset()
+    return _Doc(article, frozenset(words), frozenset(names), found)
+
+
+def _stem(word: str) -> str:
+    """A crude English stem: enough to make 'quakes'/'quake' and 'switched'/'switches' agree."""
+    word = word.removesuffix("'s")
+    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith("ss"):
+            word = word[: len(word) - len(suffix)] + repl
+            break
+    return word[:7]
