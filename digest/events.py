@@ -32,6 +32,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import islice
 from typing import Iterable, Mapping
 
 from rapidfuzz.distance import Indel
@@ -326,3 +327,48 @@ def _stem(word: str) -> str:
             word = word[: len(word) - len(suffix)] + repl
             break
     return word[:7]
+
+
+def others(events: Mapping[str, Event], articles: Mapping[str, Article], key: str) -> list[dict]:
+    """The other stories of ``key``'s event, lead first, as plain values for a view ("Also
+    covered by"); empty for a story no other outlet covered."""
+    event = events.get(key)
+    if event is None:
+        return []
+    out = []
+    for k in event.keys:
+        if k != key:
+            a = articles[k]
+            out.append({"id": a.id, "title": a.title, "publisher": a.publisher, "path": f"articles/{a.slug}/",
+                        "published": a.published, "iso": a.published.isoformat() if a.published else "",
+                        "date_precision": a.date_precision})
+    return out
+
+
+def collapse(keys: Iterable[str], events: Mapping[str, Event], prefer: Iterable[str] = (),
+             skip: Iterable[str] = ()) -> list[str]:
+    """``keys`` (in their order) with each event once, at the place of the story that stands
+    for it: a ``prefer``red story (an editor's top pick), else the event's lead, else its
+    earliest story among ``keys``. Events whose id is in ``skip`` (shown elsewhere) are left out."""
+    keys = list(keys)
+    preferred = set(prefer)
+    present: dict[str, list[str]] = defaultdict(list)
+    for k in keys:
+        if k in events:
+            present[events[k].id].append(k)
+    skipped = set(skip)
+    chosen: dict[str, str] = {}
+    for eid, members in present.items():
+        lead = events[members[0]].keys[0]
+        picked = [k for k in members if k in preferred]
+        chosen[eid] = picked[0] if picked else lead if lead in members else min(members, key=lambda k: events[k].keys.index(k))
+    return [k for k in keys if k not in events or (chosen[events[k].id] == k and events[k].id not in skipped)]
+
+
+def latest(order: Iterable[str], events: Mapping[str, Event], exclude: set[str], count: int) -> list[str]:
+    """The first ``count`` of ``order`` not in ``exclude`` (the edition); an event appears once,
+    where its lead is, and not at all when ``exclude`` already shows it."""
+    shown = {events[k].id for k in exclude if k in events}
+    keep = (k for k in order if k not in exclude and (
+        k not in events or (events[k].keys[0] == k and events[k].id not in shown)))
+    return list(islice(keep, count))

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup, escape
 
-from digest import charts, feeds, fingerprint, search, urls, workers
+from digest import charts, events, feeds, fingerprint, search, urls, workers
 from digest.config import Config
 from digest.model import APPROXIMATE, EXACT, Article, Group, Site
 from digest.newsletter import iter_edition_files
@@ -101,6 +101,9 @@ def article_view(article: Article, site: Site, group_paths: dict[tuple[str, str]
         "reading_minutes": max(1, round(article.word_count / 230)),
         "sources": list(article.sources),
         "image": _first_image(article.body_html),
+        # The event is part of the view, so a page re-renders when its event changes.
+        "event": site.events[article.id].id if article.id in site.events else None,
+        "also": events.others(site.events, site.articles, article.id),
     }
 
 
@@ -130,7 +133,7 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
     siblings = _week_siblings(site.weeks)
     pages.append(Page("", "index.html", {
         "edition": edition,
-        "latest": [views[k] for k in site.order if k not in in_edition][:12],
+        "latest": [views[k] for k in events.latest(site.order, site.events, in_edition, 12)],
         "coverage": coverage,
         "coverage_chart": _country_chart(site, "home-countries"),
         "weeks_chart": charts.column_chart(
@@ -234,7 +237,8 @@ def _edition(week: Group, site: Site, views: dict) -> dict:
     "Across the region" when it is about three or more."""
     sections: dict[str, list[dict]] = {c.name: [] for c in site.countries}
     region: list[dict] = []
-    for key in week.keys:
+    shown = events.collapse(week.keys, site.events)  # an event once, led by its earliest story
+    for key in shown:
         countries = site.articles[key].countries
         if len(countries) == 1 or len(countries) == 2:
             sections[countries[0]].append(views[key])
@@ -244,7 +248,9 @@ def _edition(week: Group, site: Site, views: dict) -> dict:
            for c in site.countries if sections[c.name]]
     if region:
         out.append({"name": "Across the region", "path": None, "articles": region})
-    return {"label": _week_label(week.name), "path": group_path(week), "count": len(week.keys), "countries": out}
+    return {"label": _week_label(week.name), "path": group_path(week), "count": len(week.keys),
+            "events": len(shown), "countries": out}
+
 
 
 def _week_label(name: str, short: bool = False) -> str:
@@ -494,6 +500,7 @@ def catalog(site: Site) -> bytes:
             "country_reasons": {c: why for c, why in a.country_reasons},
             "publisher": a.publisher,
             "sources": list(a.sources),
+            "event": site.events[a.id].id if a.id in site.events else None,
         })
     return (json.dumps({"articles": rows}, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
