@@ -45,7 +45,7 @@ THRESHOLD = 0.3
 ANCHORS = 3  # rare words, names or numbers both stories must share
 BLOCK_KEYS = 8  # each story's rarest words used to find candidates
 LEAD_CHARS = 700  # how much of the body beyond the title and excerpt is read
-NAME_SIMILARITY = 0.85  # rapidfuzz normalized similarity for two spellings of one name
+NAME_SIMILARITY = 0.88  # rapidfuzz normalized Indel similarity of two spellings of one name
 
 _WORD = re.compile(r"[^\W\d_](?:[\w’'-]*\w)?|\d+(?:[.,]\d+)*")
 STOP = frozenset("""
@@ -212,6 +212,7 @@ class _Doc:
     article: Article
     words: frozenset[str]
     names: frozenset[str]  # capitalised words and numbers: the anchors
+    spelled: dict[str, str]  # a name's stem -> the name as written (lower case), for fuzzy matching
     places: frozenset[str]
 
 
@@ -263,7 +264,7 @@ def _same_event(x: _Doc, y: _Doc, idf: dict[str, float]) -> float:
     if x.places and y.places and not x.places & y.places:
         return 0.0
     shared = x.words & y.words
-    bonus = _fuzzy_names(x.names - shared, y.names - shared)
+    bonus = _fuzzy_names(x.names - shared, y.names - shared, x.spelled, y.spelled)
     anchors = len(x.names & y.names) + len(bonus)
     if anchors < ANCHORS:
         return 0.0
@@ -273,15 +274,19 @@ def _same_event(x: _Doc, y: _Doc, idf: dict[str, float]) -> float:
     return round(score, 9) if score >= THRESHOLD else 0.0
 
 
-def _fuzzy_names(xs: frozenset[str], ys: frozenset[str]) -> list[tuple[str, str]]:
-    """Pairs of names that are one name spelled two ways (each name used once)."""
+def _fuzzy_names(xs: frozenset[str], ys: frozenset[str], xf: dict[str, str],
+                 yf: dict[str, str]) -> list[tuple[str, str]]:
+    """Pairs of names that are one name spelled two ways, compared as written (each used once):
+    long enough to tell apart, the same first two letters, at most a letter or two apart."""
     out, used = [], set()
     for u in sorted(xs):
-        if len(u) < 5 or u[0].isdigit():
+        a = xf.get(u, "")
+        if len(a) < 6:
             continue
         for v in sorted(ys):
-            if v not in used and len(v) >= 5 and not v[0].isdigit() \
-                    and Indel.normalized_similarity(u, v) >= NAME_SIMILARITY:
+            b = yf.get(v, "")
+            if v not in used and len(b) >= 6 and a[:2] == b[:2] \
+                    and Indel.normalized_similarity(a, b) >= NAME_SIMILARITY:
                 out.append((u, v))
                 used.add(v)
                 break
@@ -300,7 +305,7 @@ def _doc(article: Article, place_re: re.Pattern | None) -> _Doc:
     if body.rfind("<") > body.rfind(">"):
         body = body[:body.rfind("<")]  # a tag cut in half is not text
     text = " ".join((article.title, article.excerpt, plain(body)[:LEAD_CHARS]))
-    words, names = set(), set()
+    words, names, spelled = set(), set(), {}
     for m in _WORD.finditer(text):
         token = m.group()
         if token[0].isdigit():
@@ -313,10 +318,11 @@ def _doc(article: Article, place_re: re.Pattern | None) -> _Doc:
             continue
         stem = _stem(low)
         words.add(stem)
-        if token[0].isupper() and token.casefold() not in STOP:
+        if token[0].isupper():
             names.add(stem)
+            spelled.setdefault(stem, low)
     found = frozenset(fold(p) for p in place_re.findall(text)) if place_re else frozenset()
-    return _Doc(article, frozenset(words), frozenset(names), found)
+    return _Doc(article, frozenset(words), frozenset(names), spelled, found)
 
 
 def _stem(word: str) -> str:
