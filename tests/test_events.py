@@ -240,9 +240,9 @@ def _word(rng: random.Random) -> str:
     return "".join(rng.choice("bcdfghjklmnprstvz") + rng.choice("aeiou") for _ in range(4)).capitalize()
 
 
-def _story(n: int, outlet: str, when: datetime, words: str) -> Article:
+def _story(n: int, outlet: str, when: datetime, words: str, countries=("Kazakhstan",)) -> Article:
     return Article(id=f"s{n}", slug=f"s{n}", title=words, source_url=None, publisher=outlet, authors=(), tags=(),
-                   countries=("Kazakhstan",), published=when, date_precision=EXACT, date_note="", body_html="",
+                   countries=countries, published=when, date_precision=EXACT, date_note="", body_html="",
                    excerpt="", sources=())
 
 
@@ -267,3 +267,29 @@ def test_only_stories_close_in_time_that_share_rare_words_are_compared(monkeypat
     found, _ = events.group(stories, {})
     assert found == {}
     assert 0 < calls < 3000 * 60  # within the window (24 stories a side), never all pairs
+
+
+QUAKE = "Magnitude 5.2 earthquake near {place} damages 40 houses, Emergency Committee says"
+
+
+@pytest.mark.parametrize("countries, places, joined", [
+    ((("Kyrgyzstan",), ("Kyrgyzstan",)), ("Osh", "Osh"), True),
+    ((("Kyrgyzstan",), ("Tajikistan",)), ("Osh", "Osh"), False),  # the same words, another country
+    ((("Kyrgyzstan",), ("Kyrgyzstan",)), ("Osh", "Naryn"), False),  # the same words, another place
+])
+def test_country_and_place_keep_the_same_words_apart(countries, places, joined):
+    when = datetime(2026, 3, 12, 6, tzinfo=timezone.utc)
+    pair = [_story(0, "Outlet A", when, QUAKE.format(place=places[0]), countries[0]),
+            _story(1, "Outlet B", when + timedelta(hours=5), QUAKE.format(place=places[1]), countries[1])]
+    found, _ = events.group(pair, {"Kyrgyzstan": ("Osh", "Naryn"), "Tajikistan": ()})
+    assert (found.get("s1") == found.get("s0") is not None) is joined
+
+
+def test_a_chain_of_look_alikes_never_puts_one_outlets_two_stories_in_an_event():
+    when = datetime(2026, 3, 12, 6, tzinfo=timezone.utc)
+    text = "Kambarata turbine 465 megawatts Naryn Japarov Toktogul switched on"
+    stories = [_story(0, "Outlet A", when, text, ("Kyrgyzstan",)),
+               _story(1, "Outlet B", when + timedelta(hours=2), text, ("Kyrgyzstan",)),
+               _story(2, "Outlet A", when + timedelta(hours=4), text, ("Kyrgyzstan",))]
+    found, _ = events.group(stories, {})
+    assert set(found) == {"s0", "s1"} and found["s0"].keys == ("s0", "s1")
