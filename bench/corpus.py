@@ -168,7 +168,10 @@ def stories(size: int, seeds: list[Seed], *, start: int = 0, rng_seed: int = 7) 
             published=published.replace(microsecond=0), country=country,
             author=None if scraped else rng.choice(authors),
             tags=() if scraped else tuple(sorted(set(rng.sample(tags, k=min(len(tags), rng.randint(2, 4)))))),
-            body=body, summary=rewrite.text(seed.summary, shift), scraped=scraped,
+            body=body, scraped=scraped,
+            # the credit line names the story, as WordPress's does, not the seed it came from
+            summary=rewrite.text(seed.summary, shift).replace(html.escape(seed.title, quote=False),
+                                                              html.escape(title, quote=False)),
         ))
     return out
 

@@ -30,10 +30,10 @@ import bisect
 import heapq
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
-from itertools import islice
+from itertools import chain, islice
 from typing import Iterable, Mapping
 
 from rapidfuzz.distance import Indel
@@ -216,6 +216,7 @@ class _Doc:
     names: frozenset[str]  # capitalised words and numbers: the anchors
     spelled: dict[str, str]  # a name's stem -> the name as written (lower case), for fuzzy matching
     places: frozenset[str]
+    norm: float | None = None  # length of its TF-IDF vector, once needed
 
 
 def _pairs(arts: list[Article], places: Mapping[str, Iterable[str]]) -> list[tuple[float, str, str]]:
@@ -225,12 +226,8 @@ def _pairs(arts: list[Article], places: Mapping[str, Iterable[str]]) -> list[tup
     docs = [_doc(a, place_index, memo) for a in arts if a.published is not None and a.date_precision == EXACT]
     if len(docs) < 2:
         return []
-    df: dict[str, int] = defaultdict(int)
-    for d in docs:
-        for w in d.words:
-            df[w] += 1
-    n = len(docs)
-    idf = {w: math.log((1 + n) / (1 + c)) + 1.0 for w, c in df.items()}
+    df = Counter(chain.from_iterable(d.words for d in docs))
+    idf = _Idf(df, len(docs))
     docs.sort(key=lambda d: (d.article.published, d.article.id))
     times = [d.article.published for d in docs]
     # Blocking: each story's rarest words; a pair is compared only if it shares one of them
@@ -252,10 +249,23 @@ def _pairs(arts: list[Article], places: Mapping[str, Iterable[str]]) -> list[tup
                 if score:
                     a, b = sorted((docs[j].article.id, d.article.id))
                     out.append((score, a, b))
-        for w in d.words:
+        for _, w in keys:  # blocking is symmetric: a pair must share a key of each
             postings[w].append(i)
     out.sort(key=lambda p: (-p[0], p[1], p[2]))
     return out
+
+
+class _Idf(dict):
+    """Inverse document frequency, computed for the words that are looked up (few of the
+    archive's half a million)."""
+
+    def __init__(self, df: Counter, n: int):
+        super().__init__()
+        self._df, self._n = df, n
+
+    def __missing__(self, word: str) -> float:
+        value = self[word] = math.log((1 + self._n) / (1 + self._df[word])) + 1.0
+        return value
 
 
 def _same_event(x: _Doc, y: _Doc, idf: dict[str, float]) -> float:
@@ -273,8 +283,10 @@ def _same_event(x: _Doc, y: _Doc, idf: dict[str, float]) -> float:
     if anchors < ANCHORS:
         return 0.0
     dot = sum(idf[w] ** 2 for w in shared) + sum(min(idf[u], idf[v]) ** 2 for u, v in bonus)
-    norm = math.sqrt(sum(idf[w] ** 2 for w in x.words) * sum(idf[w] ** 2 for w in y.words))
-    score = dot / norm if norm else 0.0
+    for d in (x, y):
+        if d.norm is None:
+            d.norm = math.sqrt(sum(idf[w] ** 2 for w in d.words))
+    score = dot / (x.norm * y.norm) if x.norm and y.norm else 0.0
     return round(score, 9) if score >= THRESHOLD else 0.0
 
 
@@ -315,7 +327,9 @@ def _doc(article: Article, place_index: dict[str, list[tuple[str, str]]], memo: 
     body = article.body_html[:LEAD_CHARS * 3]
     if body.rfind("<") > body.rfind(">"):
         body = body[:body.rfind("<")]  # a tag cut in half is not text
-    text = " ".join((article.title, article.excerpt, plain(body)[:LEAD_CHARS]))
+    # The excerpt is the story's opening or its summary; the body adds words only to a short one.
+    lead = plain(body)[:LEAD_CHARS] if len(article.excerpt) < LEAD_CHARS // 2 else ""
+    text = " ".join((article.title, article.excerpt, lead))
     words, names, spelled, found = set(), set(), {}, set()
     for token in dict.fromkeys(_WORD.findall(text)):  # in text order, so names are spelled the same each run
         if token in place_index:
