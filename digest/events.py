@@ -11,7 +11,7 @@ How two stories are judged (``_same_event``), on the title and the opening of th
 - they share a country (or neither has one), and when both name places of the config's
   countries they name at least one in common (a deal in Tashkent is not the deal in Almaty);
 - their words, weighted by rarity across the archive (TF-IDF over stems, numbers and names),
-  have a cosine of at least ``THRESHOLD``, with at least ``ANCHORS`` rare words, names or
+  have a cosine of at least ``THRESHOLD``, with at least ``ANCHORS`` names or
   numbers in common. Names spelled two ways (Tokayev / Tokaev, Kambar-Ata / Kambarata) match
   by rapidfuzz's normalized edit distance.
 
@@ -43,7 +43,7 @@ from digest.text import fold, plain
 
 WINDOW = timedelta(days=3)
 THRESHOLD = 0.3
-ANCHORS = 3  # rare words, names or numbers both stories must share
+ANCHORS = 3  # names (capitalised words) or numbers both stories must share
 BLOCK_KEYS = 8  # each story's rarest words used to find candidates
 LEAD_CHARS = 400  # how much of the body beyond the title and excerpt is read
 NAME_SIMILARITY = 0.88  # rapidfuzz normalized Indel similarity of two spellings of one name
