@@ -223,7 +223,7 @@ def _pairs(arts: list[Article], places: Mapping[str, Iterable[str]]) -> list[tup
     """Candidate pairs that read as one event, best first (ties by ids)."""
     place_index = _place_index(places)
     memo: dict = {}
-    docs = [_doc(a, place_index, memo) for a in arts if a.published is not None and a.date_precision == EXACT]
+    docs = [_doc(a, place_index, memo) for a in _with_company(arts)]
     if len(docs) < 2:
         return []
     df = Counter(chain.from_iterable(d.words for d in docs))
@@ -253,6 +253,24 @@ def _pairs(arts: list[Article], places: Mapping[str, Iterable[str]]) -> list[tup
             postings[w].append(i)
     out.sort(key=lambda p: (-p[0], p[1], p[2]))
     return out
+
+
+def _with_company(arts: list[Article]) -> list[Article]:
+    """The exactly dated stories that have a story of another outlet within the window: only
+    they can be in an event, and only they are read (an archive of one outlet costs nothing)."""
+    dated = sorted((a for a in arts if a.published is not None and a.date_precision == EXACT),
+                   key=lambda a: (a.published, a.id))
+    outlets = [_outlet(a) for a in dated]
+    keep = [False] * len(dated)
+    for order in (range(len(dated)), range(len(dated) - 1, -1, -1)):  # a partner before, then after
+        nearest: dict[str, int] = {}  # outlet -> its story nearest to the current one so far
+        for i in order:
+            for outlet, j in nearest.items():
+                if outlet != outlets[i] and abs(dated[i].published - dated[j].published) <= WINDOW:
+                    keep[i] = True
+                    break
+            nearest[outlets[i]] = i
+    return [a for a, k in zip(dated, keep) if k]
 
 
 class _Idf(dict):

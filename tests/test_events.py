@@ -293,3 +293,17 @@ def test_a_chain_of_look_alikes_never_puts_one_outlets_two_stories_in_an_event()
                _story(2, "Outlet A", when + timedelta(hours=4), text, ("Kyrgyzstan",))]
     found, _ = events.group(stories, {})
     assert set(found) == {"s0", "s1"} and found["s0"].keys == ("s0", "s1")
+
+
+def test_stories_with_no_other_outlet_nearby_are_not_even_read(monkeypatch):
+    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    text = "Kambarata turbine 465 megawatts Naryn Japarov Toktogul switched on"
+    stories = [_story(n, "Outlet A", start + timedelta(hours=n), text) for n in range(500)]
+    stories.append(_story(500, "Outlet B", start + timedelta(hours=250), text))  # one other outlet, mid-way
+    read = []
+    real = events._doc
+    monkeypatch.setattr(events, "_doc", lambda a, *rest: read.append(a.id) or real(a, *rest))
+    found, _ = events.group(stories, {})
+    # Outlet B's story and Outlet A's within three days of it, and no others
+    assert len(read) == 1 + 2 * 72 + 1 and "s500" in read and "s0" not in read
+    assert found["s500"].keys[0] in read
