@@ -30,6 +30,7 @@ def catalog(site: Site) -> bytes:
             "country_reasons": {c: why for c, why in a.country_reasons},
             "publisher": a.publisher,
             "sources": list(a.sources),
+            "event": site.events[a.id].id if a.id in site.events else None,
         })
     return (json.dumps({"articles": rows}, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from digest.placenames import with_national_names
+from digest.events import Rules, parse_rules
 from digest.text import fold as _fold
 
 
@@ -141,6 +142,7 @@ class Config:
     tag_aliases: Mapping[str, str] = field(default_factory=lambda: DEFAULT_TAG_ALIASES)
     author_aliases: Mapping[str, str] = field(default_factory=lambda: DEFAULT_AUTHOR_ALIASES)
     feeds: tuple[FeedSource, ...] = ()
+    events: Rules = Rules()  # [events]: the editor's joins and splits (digest/events.py)
     root: Path = Path(".")  # the site folder; the paths below are relative to it
     cache_dir: Path = Path("content_cache")
     out_dir: Path = Path("dist")
@@ -164,7 +166,7 @@ class ConfigError(ValueError):
     """A config file that cannot be used; the message names the file and the key."""
 
 
-_SIMPLE = {f.name for f in fields(Config)} - {"countries", "tag_aliases", "author_aliases", "feeds", "root"}
+_SIMPLE = {f.name for f in fields(Config)} - {"countries", "tag_aliases", "author_aliases", "feeds", "events", "root"}
 
 
 def load_config(root: Path | str = ".", **overrides: Any) -> Config:
@@ -188,6 +190,11 @@ def load_config(root: Path | str = ".", **overrides: Any) -> Config:
             kwargs[key] = MappingProxyType({str(k): str(v) for k, v in value.items()})
         elif key == "feeds":
             kwargs[key] = tuple(_feed(f, origin) for f in value)
+        elif key == "events":
+            try:
+                kwargs[key] = parse_rules(value, origin)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from exc
         else:
             raise ConfigError(f"{origin}: unknown key '{key}'")
     if "language" in kwargs:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, Mapping
 
 EXACT = "exact"
 APPROXIMATE = "approximate"
@@ -121,3 +122,4 @@ class Site:
     rates: tuple[ExchangeRate, ...]
     now: datetime  # from SOURCE_DATE_EPOCH or the newest input, never the wall clock
     problems: tuple[str, ...] = field(default=())
+    events: Mapping[str, Any] = field(default_factory=dict)  # id -> events.Event, for stories other outlets covered too

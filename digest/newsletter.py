@@ -27,7 +27,7 @@ import jinja2
 from lxml import html as lxml_html
 from markdownify import markdownify
 
-from digest import urls, workers
+from digest import events, urls, workers
 from digest.config import Config, ConfigError
 from digest.model import Group, Site
 from digest.artifact import Artifact, Unchanged
@@ -136,11 +136,16 @@ def make_edition(site: Site, config: Config, week: Group, views: dict[str, dict]
             "publisher": view["publisher"], "excerpt": view["excerpt"], "date_label": view["date_label"],
             "authors": [a["name"] for a in view["authors"]], "countries": [c["name"] for c in view["countries"]],
             "image": _image(article.body_html, article.title) if with_image else None,
+            "also": [{"title": o["title"], "publisher": o["publisher"], "date_label": views[o["id"]]["date_label"],
+                      "url": _href(urls.absolute(config.base_url, o["path"]))} for o in view["also"]],
         }
 
     by_country: dict[str, list[dict]] = {c.name: [] for c in site.countries}
     region: list[dict] = []
-    for key in week.keys:
+    # An event once: led by the editor's top pick among its stories, else by its earliest.
+    shown = events.collapse(week.keys, site.events, prefer=top_keys)
+    top_events = {site.events[k].id for k in top_keys if k in site.events}
+    for key in events.collapse(week.keys, site.events, prefer=top_keys, skip=top_events):
         if key in top_keys:
             continue
         countries = site.articles[key].countries
@@ -157,10 +162,12 @@ def make_edition(site: Site, config: Config, week: Group, views: dict[str, dict]
         "site_url": _href(urls.absolute(config.base_url, "")),
         "week_url": _href(urls.absolute(config.base_url, urls.group("week", week.slug))),
         "subject": picks.subject or f"{config.title}: {label}",
-        "intro": list(picks.intro) or [f"{count} stor{'y' if count == 1 else 'ies'} from Central Asia this week."],
+        "intro": list(picks.intro) or [f"{count} stor{'y' if count == 1 else 'ies'} from Central Asia this week"
+                                        + (f", about {len(shown)} events." if len(shown) != count else ".")],
         "top": [story(k, with_image=True) for k in top_keys],
         "sections": sections,
         "count": count,
+        "events": len(shown),
     }
 
 

@@ -8,7 +8,7 @@ from typing import Iterator
 
 import jinja2
 
-from digest import charts, fingerprint, language, urls, workers
+from digest import charts, events, fingerprint, language, urls, workers
 from digest.artifact import Artifact, Unchanged
 from digest.config import Config
 from digest.model import Group, Site
@@ -40,7 +40,7 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
     siblings = _week_siblings(site.weeks)
     pages.append(Page("", "index.html", {
         "edition": edition,
-        "latest": [views[k] for k in site.order if k not in in_edition][:12],
+        "latest": [views[k] for k in events.latest(site.order, site.events, in_edition, 12)],
         "coverage": coverage,
         "coverage_chart": _country_chart(site, "home-countries"),
         "weeks_chart": charts.column_chart(

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import Iterable
 
 from digest.config import Config
+from digest.events import group as group_events
 from digest.model import UNKNOWN, Article, Group, Site, SourceReport
 from digest.text import fold, short_hash, slugify
 
@@ -109,9 +110,11 @@ def build_site(articles: list[Article], reports: tuple[SourceReport, ...], confi
     ))
     rates = _latest_rates(reports)
     problems = tuple(f"{r.file}: {p}" for r in reports for p in r.problems)
+    events, unmatched = group_events(ordered, {c.name: c.places for c in config.countries}, config.events)
     return Site(
         articles=store, order=order, countries=countries, tags=tags, authors=authors, weeks=weeks,
-        sources=tuple(_without_bodies(r) for r in reports), rates=rates, now=build_now(ordered, reports, environ), problems=problems,
+        sources=tuple(_without_bodies(r) for r in reports), rates=rates, now=build_now(ordered, reports, environ),
+        problems=problems + unmatched, events=events,
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from digest import urls
+from digest import events, urls
 from digest.config import Config
 from digest.model import APPROXIMATE, EXACT, Article, Group, Site
 from digest.templating import format_date, week_label
@@ -74,6 +74,9 @@ def article_view(article: Article, site: Site, group_paths: dict[tuple[str, str]
         "sources": list(article.sources),
         "language": article.language,
         "image": first_image(article.body_html),
+        # The event is part of the view, so a page re-renders when its event changes.
+        "event": site.events[article.id].id if article.id in site.events else None,
+        "also": events.others(site.events, site.articles, article.id),
     }
 
 
@@ -117,7 +120,8 @@ def edition_view(week: Group, site: Site, views: dict) -> dict:
     "Across the region" when it is about three or more."""
     sections: dict[str, list[dict]] = {c.name: [] for c in site.countries}
     region: list[dict] = []
-    for key in week.keys:
+    shown = events.collapse(week.keys, site.events)  # an event once, led by its earliest story
+    for key in shown:
         countries = site.articles[key].countries
         if len(countries) == 1 or len(countries) == 2:
             sections[countries[0]].append(views[key])
@@ -127,7 +131,8 @@ def edition_view(week: Group, site: Site, views: dict) -> dict:
            for c in site.countries if sections[c.name]]
     if region:
         out.append({"name": "Across the region", "path": None, "articles": region})
-    return {"label": week_label(week.name), "path": group_path(week), "count": len(week.keys), "countries": out}
+    return {"label": week_label(week.name), "path": group_path(week), "count": len(week.keys),
+            "events": len(shown), "countries": out}
 
 
 def source_view(report) -> dict:

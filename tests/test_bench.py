@@ -123,3 +123,31 @@ def test_hugo_layouts_cover_every_kind(tmp_path):
     for name in ("baseof.html", "home.html", "page.html", "section.html", "taxonomy.html", "term.html"):
         assert (tmp_path / "layouts" / name).is_file()
     assert Path(harness.__file__).parent.name == "bench"
+
+
+def _as_articles(stories_, outlets: int):
+    """The stories as articles of ``outlets`` outlets, all within a few days (the worst case)."""
+    from datetime import datetime, timedelta, timezone
+
+    from digest.model import EXACT, Article
+    from digest.text import excerpt, plain
+
+    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    return [Article(id=str(s.number), slug=s.slug, title=s.title, source_url=s.link, publisher=f"Outlet {s.number % outlets}",
+                    authors=(), tags=(), countries=(s.country,), published=start + timedelta(minutes=40 * s.number),
+                    date_precision=EXACT, date_note="", body_html=s.body, excerpt=excerpt(plain(s.summary)), sources=())
+            for s in stories_]
+
+
+def test_no_two_generated_stories_read_as_one_event(monkeypatch):
+    from digest import events
+
+    seeds = corpus.load_seeds(SEEDS)
+    stories_ = corpus.stories(300, seeds)
+    # four outlets (a seed comes back every 30 stories, 20 hours later, in another outlet) and
+    # no place gate: only the words can keep them apart
+    assert events.group(_as_articles(stories_, 4), {})[0] == {}
+    # The seeds' own words, repeated (the corpus before each story had its own words), would
+    # read as events: what the rewriting is for.
+    monkeypatch.setattr(corpus.Rewriter, "text", lambda self, html_, shift: html_)
+    assert events.group(_as_articles(corpus.stories(300, seeds), 4), {})[0] != {}

@@ -26,16 +26,16 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def _feed(items: list[tuple[str, str, str]]) -> str:
-    """A small RSS file: (title, date, category) per item."""
+def _feed(items: list[tuple[str, str, str]], outlet: str = "Extra") -> str:
+    """A small RSS file of ``outlet``: (title, date, category) per item."""
     body = "".join(
-        f"<item><title>{t}</title><link>https://example.org/news/{i}-{abs(hash(t)) % 10**8}/</link>"
-        f"<guid>https://example.org/news/{i}-{t}</guid><pubDate>{d}</pubDate><category>{c}</category>"
+        f"<item><title>{t}</title><link>https://{outlet.lower()}.example.org/news/{i}-{abs(hash(t)) % 10**8}/</link>"
+        f"<guid>https://{outlet.lower()}.example.org/news/{i}-{t}</guid><pubDate>{d}</pubDate><category>{c}</category>"
         f"<dc:creator>Reporter {i % 3}</dc:creator>"
         f"<description>&lt;p&gt;{t}. A report from {c}, with details.&lt;/p&gt;</description></item>"
         for i, (t, d, c) in enumerate(items))
     return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">'
-            f"<channel><title>Extra</title><link>https://example.org/</link><description>x</description>{body}"
+            f"<channel><title>{outlet}</title><link>https://{outlet.lower()}.example.org/</link><description>x</description>{body}"
             "</channel></rss>")
 
 
@@ -192,6 +192,11 @@ def test_any_sequence_of_feed_edits_ends_where_a_full_build_does(tmp_path_factor
         feed = _feed([(f"{word} news {i} step {n}", f"Mon, {day} 08:00:00 +0000", c)
                       for i, (word, day, c) in enumerate(items)])
         (site / "content_cache" / "extra.xml").write_text(feed)
+        # Another outlet telling some of the same stories; its stories outlive a step, so the
+        # events of existing pages come and go between builds.
+        other = _feed([(f"{word} news {i}, as Other saw it", f"Mon, {day} 11:00:00 +0000", c)
+                       for i, (word, day, c) in enumerate(items) if i % 2 == 0], outlet="Other")
+        (site / "content_cache" / "other.xml").write_text(other)
         build(config, environ={})
     assert _tree(site / "dist") == _fresh_build(config, tmp)
 

@@ -41,6 +41,7 @@ def edition_links(edition: dict) -> list[str]:
         links.append(story["url"])
         if story["source_url"]:
             links.append(story["source_url"])
+        links += [o["url"] for o in story.get("also", [])]  # the other outlets of its event
     return links + [edition["week_url"], edition["site_url"]]
 
 
@@ -164,10 +165,11 @@ def test_markdown_links_survive_any_title_and_url(title, excerpt, path):
     url = _href("https://example.org/" + path)
     story = {"title": " ".join(title.split()), "url": url, "source_url": _href("https://src.example/" + path),
              "publisher": "P", "excerpt": excerpt, "date_label": "1 June 2026", "authors": [], "countries": [],
-             "image": None}
+             "image": None, "also": [{"title": " ".join(title.split()), "publisher": "Q", "date_label": "2 June 2026",
+                                      "url": _href("https://example.org/also/" + path)}]}
     edition = {"week": "2026-W22", "label": "Week 22", "site_title": "T", "site_url": "https://s.example/",
                "week_url": "https://s.example/weeks/2026-w22/", "subject": "S", "intro": [excerpt or "x"],
-               "top": [], "sections": [{"name": "Kazakhstan", "stories": [story]}], "count": 1}
+               "top": [], "sections": [{"name": "Kazakhstan", "stories": [story]}], "count": 2, "events": 1}
     text = render_edition(edition, make_env(config), "markdown")
     links = markdown_links(text)
     assert [h for h, _ in links] == edition_links(edition)
