@@ -121,3 +121,4 @@ class Site:
     rates: tuple[ExchangeRate, ...]
     now: datetime  # from SOURCE_DATE_EPOCH or the newest input, never the wall clock
     problems: tuple[str, ...] = field(default=())
+    languages: tuple[Group, ...] = ()  # most stories first; none for a site in one language
