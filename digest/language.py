@@ -98,7 +98,7 @@ def undeclarable(reports: Iterable[SourceReport], overrides: dict[str, str]) -> 
             {i.language for i in report.items if i.language and not normalize_tag(i.language)})
         out.append(replace(report, problems=report.problems + tuple(
             f"declares the language {code[:40]!r}, which is no known language code; its stories' language is "
-            "detected instead" for code in bad)) if bad else report)
+            "detected instead (else the site's)" for code in bad)) if bad else report)
     return out
 
 
