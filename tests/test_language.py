@@ -29,7 +29,7 @@ def site(tmp_path_factory):
         '[[feeds]]\nname = "misdeclared.rss.xml"\nurl = "https://mis.example/feed/"\nlanguage = "ru"\n')
     out = folder / "dist"
     built = build(replace(load_config(folder), out_dir=out), environ={}, parse_cache=folder / "cache")
-    assert built.problems == ()  # misdeclared.rss.xml's en-US is overridden, and a known code anyway
+    assert built.problems == ()  # every code the fixtures declare is a known one
     rows = json.loads((out / "articles.json").read_text(encoding="utf-8"))["articles"]
     return out, {r["title"]: r for r in rows}
 
@@ -195,18 +195,27 @@ def test_an_unknown_language_code_in_a_feed_is_one_warning(tmp_path, monkeypatch
 
     from digest.cli import main
 
-    items = "".join(
-        f"<item><title>{t}</title><link>https://bad.example/{i}</link><pubDate>Thu, 18 Jun 2026 0{i}:00:00 +0000"
-        f"</pubDate><description>&lt;p&gt;{t}. Правительство обсудило бюджет на следующий год.&lt;/p&gt;"
-        "</description></item>" for i, t in enumerate(("Бюджет утвержден в Астане", "Совет собрался в Бишкеке")))
+    def feed(host: str, titles: tuple[str, ...]) -> str:
+        items = "".join(
+            f"<item><title>{t}</title><link>https://{host}/{i}</link><pubDate>Thu, 18 Jun 2026 0{i}:00:00 +0000"
+            f"</pubDate><description>&lt;p&gt;{t}. Правительство обсудило бюджет на следующий год.&lt;/p&gt;"
+            "</description></item>" for i, t in enumerate(titles))
+        return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Bad</title>'
+                f"<link>https://{host}/</link><language>xx-nonsense</language>{items}</channel></rss>")
+
     (tmp_path / "content_cache").mkdir()
     (tmp_path / "content_cache" / "bad.rss.xml").write_text(
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Bad</title>'
-        f"<link>https://bad.example/</link><language>xx-nonsense</language>{items}</channel></rss>", encoding="utf-8")
+        feed("bad.example", ("Бюджет утвержден в Астане", "Совет собрался в Бишкеке")), encoding="utf-8")
+    # The same code in a feed whose language digest.toml sets is not used, so not warned about.
+    (tmp_path / "content_cache" / "forced.rss.xml").write_text(
+        feed("forced.example", ("Мектеп ашылды",)), encoding="utf-8")
+    (tmp_path / "digest.toml").write_text(
+        '[[feeds]]\nname = "forced.rss.xml"\nurl = "https://forced.example/feed/"\nlanguage = "kk"\n')
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["build", "--jobs", "1"])
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and warnings[0].startswith("warning: bad.rss.xml: declares the language 'xx-nonsense'")
     rows = json.loads((tmp_path / "dist" / "articles.json").read_text(encoding="utf-8"))["articles"]
-    assert [r["language"] for r in rows] == ["ru", "ru"]  # detected, as for a feed that declares nothing
+    assert sorted((r["sources"][0], r["language"]) for r in rows) == [
+        ("bad.rss.xml", "ru"), ("bad.rss.xml", "ru"), ("forced.rss.xml", "kk")]  # bad: detected, as if undeclared
