@@ -60,6 +60,7 @@ def build_model(config: Config, environ=os.environ, parse_cache: ParseCache | No
     cache = config.path(config.cache_dir)
     store = parse_cache or ParseCache(None)
     reports = read_cache(cache, lambda paths: read_sources(paths, store, jobs, read_source, progress))
+    reports = tuple(language.undeclarable(reports, config.feed_languages))  # snapshots: no second warning
     reports += rolled_off(cache, reports)  # stories that left a feed, from fetch's snapshots
     articles = normalize(reports, to_articles(reports, store, jobs, progress))
     articles = language.assign(articles, config.feed_languages, config.language)

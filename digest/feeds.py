@@ -1,5 +1,5 @@
-"""The site's feeds: Atom 1.0 and JSON Feed 1.1 for the whole site and for every country, tag
-and author, written with an XML serializer so nothing from a feed can break the markup
+"""The site's feeds: Atom 1.0 and JSON Feed 1.1 for the whole site and for every country, tag,
+author and language, written with an XML serializer so nothing from a feed can break the markup
 (titles and bodies are escaped, never spliced in)."""
 
 from __future__ import annotations
@@ -100,13 +100,13 @@ def _iso(value: datetime) -> str:
 
 def iter_feed_files(site: Site, config: Config, views: dict[str, dict], keys: Callable | None = None,
                     fresh: Callable[[str, str], bool] | None = None, jobs: int = 1) -> Iterator[Artifact | Unchanged]:
-    """Atom + JSON Feed for the whole site and for every country, tag and author. With ``keys``
-    (the key of a feed's inputs) each artifact carries its key, and a feed that ``fresh`` says
+    """Atom + JSON Feed for the whole site and for every country, tag, author and language. With
+    ``keys`` (the key of a feed's inputs) each artifact carries its key, and a feed that ``fresh`` says
     is unchanged comes as ``Unchanged``. ``jobs`` > 1 writes many feeds in forked workers
     (full-text feeds are megabytes of XML and JSON)."""
     targets = [("", config.title, site.order)] + [
         (urls.group(g.kind, g.slug), f"{g.name} — {config.title}", g.keys)
-        for g in site.countries + site.tags + site.authors
+        for g in site.countries + site.tags + site.authors + site.languages
     ]
     todo = []
     for base, title, keys_ in targets:

@@ -27,7 +27,7 @@ from typing import Iterable
 
 import pycld2
 
-from digest.model import Article
+from digest.model import Article, SourceReport
 
 MIN_SHARE = 0.8  # of the text CLD2 could place, in one language
 MIN_LETTERS = 12  # below this a text is too short to tell
@@ -71,6 +71,35 @@ def normalize_tag(value: object) -> str:
 
 def name_of(code: str) -> str:
     return NAMES.get(code) or _CLD2_NAMES.get(code, code).title()
+
+
+def label(code: str) -> dict:
+    """A language's name in itself and in English (empty when the two are the same), for the
+    pages that browse by language: {"lang": "ru", "native": "Русский", "english": "Russian"}."""
+    english = _CLD2_NAMES.get(code, code).title()
+    native = name_of(code)
+    return {"lang": code, "native": native, "english": "" if english == native else english}
+
+
+def display_name(code: str) -> str:
+    """'Русский (Russian)', 'English': how a language is named on its own page and in feeds."""
+    names = label(code)
+    return f"{names['native']} ({names['english']})" if names["english"] else names["native"]
+
+
+def undeclarable(reports: Iterable[SourceReport], overrides: dict[str, str]) -> list[SourceReport]:
+    """The reports, each with one problem per language code its items declare that is no known
+    language ('xx-nonsense'). Those stories fall back to detection, then the feed's configured or
+    the site's language (normalize.py, ``assign``); a feed whose language ``digest.toml`` sets
+    is not warned about, as what it declares is not used."""
+    out = []
+    for report in reports:
+        bad = [] if report.file in overrides else sorted(
+            {i.language for i in report.items if i.language and not normalize_tag(i.language)})
+        out.append(replace(report, problems=report.problems + tuple(
+            f"declares the language {code[:40]!r}, which is no known language code; its stories' language is "
+            "detected instead (else the site's)" for code in bad)) if bad else report)
+    return out
 
 
 def detect(text: str) -> str:

@@ -123,3 +123,4 @@ class Site:
     now: datetime  # from SOURCE_DATE_EPOCH or the newest input, never the wall clock
     problems: tuple[str, ...] = field(default=())
     events: Mapping[str, Any] = field(default_factory=dict)  # id -> events.Event, for stories other outlets covered too
+    languages: tuple[Group, ...] = ()  # most stories first; none for a site in one language

@@ -138,6 +138,8 @@ def make_edition(site: Site, config: Config, week: Group, views: dict[str, dict]
             "image": _image(article.body_html, article.title) if with_image else None,
             "also": [{"title": o["title"], "publisher": o["publisher"], "date_label": views[o["id"]]["date_label"],
                       "url": _href(urls.absolute(config.base_url, o["path"]))} for o in view["also"]],
+            # marked only where it differs from the edition's own language (the site's)
+            "lang": view["language"] if view["language"] != config.language else "",
         }
 
     by_country: dict[str, list[dict]] = {c.name: [] for c in site.countries}
@@ -159,6 +161,7 @@ def make_edition(site: Site, config: Config, week: Group, views: dict[str, dict]
         "week": week.name,
         "label": label,
         "site_title": config.title,
+        "language": config.language,
         "site_url": _href(urls.absolute(config.base_url, "")),
         "week_url": _href(urls.absolute(config.base_url, urls.group("week", week.slug))),
         "subject": picks.subject or f"{config.title}: {label}",

@@ -74,7 +74,10 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
         ("tag", site.tags, "Tags", "Every topic, from the feeds' own categories, with spelling variants merged."),
         ("author", site.authors, "Authors", "Everyone credited with a story, by name."),
         ("week", site.weeks, "Weekly editions", "Every week with stories, newest first."),
+        ("language", site.languages, "Languages", "Stories by the language they are written in."),
     ):
+        if kind == "language" and not groups:
+            continue  # a site in one language has no language pages (site.languages)
         chart = None
         if kind == "country":
             chart = _country_chart(site, "countries")
@@ -86,7 +89,8 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
             "kind": kind, "title": title, "blurb": blurb, "chart": chart,
             "groups": [{"name": g.name, "path": group_path(g), "count": len(g.keys),
                         "label": week_label(g.name, short=True) if kind == "week" else g.name,
-                        "year": g.name[:4] if kind == "week" else ""} for g in groups],
+                        "year": g.name[:4] if kind == "week" else "",
+                        **(language.label(g.slug) if kind == "language" else {})} for g in groups],
         }))
         for group in groups:
             pages.extend(_group_pages(group, views, config, site, siblings.get(group.name) if kind == "week" else None))
@@ -139,7 +143,8 @@ def _group_pages(group: Group, views: dict, config: Config, site: Site, siblings
     heading = week_label(group.name) if group.kind == "week" else group.name
     about = {"kind": group.kind, "name": group.name, "heading": heading, "count": count,
              "path": base, "section": urls.SECTIONS[group.kind],
-             "profile": group.profile.__dict__ if group.profile else None}
+             "profile": group.profile.__dict__ if group.profile else None,
+             **(language.label(group.slug) if group.kind == "language" else {})}
     stable = {k: v for k, v in about.items() if k != "count"}  # archive pages: not the running total
     atom, json_feed = urls.feed_files(base)
     common = {"group": about, "feed": atom, "feed_json": json_feed, "siblings": siblings}
@@ -182,14 +187,18 @@ def iter_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Enviro
     drops them never holds more than a few batches. With ``keyer`` (the render key, the views'
     memo and the writer's ``fresh``), each artifact carries the page's key and a page whose key
     is unchanged comes as ``Unchanged``, unrendered; the workers compute the keys too."""
+    sections = (("country", "Countries"), ("tag", "Tags"), ("author", "Authors"), ("week", "Weeks"))
+    if site.languages:  # only a site in several languages has language pages
+        sections += (("language", "Languages"),)
     common = {
         "site": {"title": config.title, "description": config.description, "language": config.language,
                  "base_url": config.base_url},
-        "nav": [("", "Home")] + [(urls.section(kind), label) for kind, label in
-                                 (("country", "Countries"), ("tag", "Tags"), ("author", "Authors"), ("week", "Weeks"))]
+        "nav": [("", "Home")] + [(urls.section(kind), label) for kind, label in sections]
         + [("sources/", "Sources"), ("search/", "Search")],
         "asset_version": asset_version,
     }
+    if keyer is not None:  # the navigation is on every page but in no page's context: key it too
+        keyer = (fingerprint.of(keyer[0], common["nav"]), *keyer[1:])
     # Compiled once here, before any worker forks, so no process compiles a template again.
     templates = {name: env.get_template(name) for name in dict.fromkeys(p.template for p in pages)}
     if len(pages) < PARALLEL_PAGES:

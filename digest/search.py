@@ -130,11 +130,15 @@ class Documents(Mapping):
 
     def __getitem__(self, path: str) -> bytes:
         view = self._by_path[path]
+        lang = escape(view.get("language") or self.language)
+        # The language is also a meta value: a result's data does not say which language it is
+        # in, and search.js marks each result's title and excerpt with it.
         return (
-            f'<!doctype html><html lang="{escape(view.get("language") or self.language)}"><head><meta charset="utf-8">'
+            f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
             f"<title>{escape(view['title'])}</title></head><body>"
             f'<h1 data-pagefind-body data-pagefind-meta="title">{escape(view["title"])}</h1>'
             f'<div data-pagefind-body data-pagefind-meta="date:{escape(view["date_label"])}">'
+            f'<span data-pagefind-meta="lang:{lang}"></span>'
             f'<div class="story-body">{view["body_html"]}</div></div></body></html>'
         ).encode("utf-8")
 

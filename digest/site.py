@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Iterable
 
+from digest import language
 from digest.config import Config
 from digest.events import group as group_events
 from digest.model import UNKNOWN, Article, Group, Site, SourceReport
@@ -108,13 +109,20 @@ def build_site(articles: list[Article], reports: tuple[SourceReport, ...], confi
     weeks = tuple(sorted(
         (replace(g, slug=g.name.lower()) for g in weeks), key=lambda g: g.name, reverse=True
     ))
+    codes = language.languages_of(ordered)
+    # Browsing by language means something only with two or more; a one-language site has none.
+    languages = tuple(
+        Group(kind="language", name=language.display_name(code), slug=code,
+              keys=tuple(a.id for a in ordered if a.language == code))
+        for code in codes
+    ) if len(codes) > 1 else ()
     rates = _latest_rates(reports)
     problems = tuple(f"{r.file}: {p}" for r in reports for p in r.problems)
     events, unmatched = group_events(ordered, {c.name: c.places for c in config.countries}, config.events)
     return Site(
         articles=store, order=order, countries=countries, tags=tags, authors=authors, weeks=weeks,
         sources=tuple(_without_bodies(r) for r in reports), rates=rates, now=build_now(ordered, reports, environ),
-        problems=problems + unmatched, events=events,
+        problems=problems + unmatched, events=events, languages=languages,
     )
 
 

@@ -9,7 +9,7 @@ from typing import Callable
 from urllib.parse import quote
 
 # The URL scheme, in one place: every other module asks here for the path of a page.
-SECTIONS = {"country": "countries", "tag": "tags", "author": "authors", "week": "weeks"}
+SECTIONS = {"country": "countries", "tag": "tags", "author": "authors", "week": "weeks", "language": "languages"}
 
 
 def article(slug: str) -> str:

@@ -391,7 +391,16 @@ def test_a_russian_query_finds_other_grammatical_forms(browser, multilingual_sit
     # "засухи" (genitive) finds "Засуха" (nominative): both stem to "засух"; a prefix match would not.
     status, links, v = _search_in(browser, site, "засухи")
     assert any("zasukha-v-khatlone" in href for href in links), (status, links)
+    # Each result's title and excerpt say the story's language (a Pagefind meta value).
+    marked = v.page.eval_on_selector_all(
+        "#search-results li", "lis => lis.map(li => [li.querySelector('a').getAttribute('href'), "
+        "li.querySelector('h2').lang, li.querySelector('.excerpt').lang])")
+    assert [m[1:] for m in marked if "zasukha-v-khatlone" in m[0]] == [["ru", "ru"]], marked
     v.assert_clean()
+    v.close()
+    status, links, v = _search_in(browser, site, "köpri")
+    marked = v.page.eval_on_selector_all("#search-results li h2", "hs => hs.map(h => h.lang)")
+    assert "tk" in marked, (status, marked)
     v.close()
     # "министров" finds "Министры"; the Kazakh and Turkmen engines are searched in the same query.
     status, links, v = _search_in(browser, site, "министров")

@@ -26,8 +26,8 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def _feed(items: list[tuple[str, str, str]], outlet: str = "Extra") -> str:
-    """A small RSS file of ``outlet``: (title, date, category) per item."""
+def _feed(items: list[tuple[str, str, str]], outlet: str = "Extra", language: str = "") -> str:
+    """A small RSS file of ``outlet``: (title, date, category) per item, in ``language`` if given."""
     body = "".join(
         f"<item><title>{t}</title><link>https://{outlet.lower()}.example.org/news/{i}-{abs(hash(t)) % 10**8}/</link>"
         f"<guid>https://{outlet.lower()}.example.org/news/{i}-{t}</guid><pubDate>{d}</pubDate><category>{c}</category>"
@@ -35,8 +35,9 @@ def _feed(items: list[tuple[str, str, str]], outlet: str = "Extra") -> str:
         f"<description>&lt;p&gt;{t}. A report from {c}, with details.&lt;/p&gt;</description></item>"
         for i, (t, d, c) in enumerate(items))
     return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">'
-            f"<channel><title>{outlet}</title><link>https://{outlet.lower()}.example.org/</link><description>x</description>{body}"
-            "</channel></rss>")
+            f"<channel><title>{outlet}</title><link>https://{outlet.lower()}.example.org/</link><description>x</description>"
+            + (f"<language>{language}</language>" if language else "") + body
+            + "</channel></rss>")
 
 
 NEW = _feed([("Astana opens a new metro line", "Mon, 29 Jun 2026 09:00:00 +0000", "Kazakhstan"),
@@ -95,6 +96,22 @@ def test_archive_pages_stay_as_they_are_when_newer_stories_arrive(site):
     # every older page is left alone.
     assert len(archive) == 7 and (pages / "8" / "index.html").is_file()
     assert {p: p.stat().st_mtime_ns for p in archive[:-1]} == before
+
+
+def test_a_second_language_adds_and_then_removes_the_language_pages_as_a_full_build_does(site, tmp_path):
+    # The navigation links languages/ only on a site in several languages: every page changes.
+    config = load_config(site)
+    build(config, environ={})
+    (site / "content_cache" / "extra.xml").write_text(_feed([("Astana opens a new metro line",
+                                                              "Mon, 29 Jun 2026 09:00:00 +0000", "Kazakhstan")], language="ru"))
+    build(config, environ={})
+    assert (site / "dist" / "languages" / "ru" / "feed.xml").is_file()
+    assert 'href="languages/index.html">Languages</a>' in (site / "dist" / "index.html").read_text()
+    assert _tree(site / "dist") == _fresh_build(config, tmp_path, "two")
+    (site / "content_cache" / "extra.xml").unlink()
+    build(config, environ={})
+    assert not (site / "dist" / "languages").exists()
+    assert _tree(site / "dist") == _fresh_build(config, tmp_path, "one")
 
 
 def test_an_untouched_article_page_keeps_its_file(site):
@@ -179,18 +196,19 @@ _COUNTRIES = ["Kazakhstan", "Kyrgyzstan", "Tajikistan", "Turkmenistan", "Uzbekis
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.lists(st.tuples(st.sampled_from(["Rail", "Water", "Cotton", "Border", "Wheat"]),
-                                   st.sampled_from(_DAYS), st.sampled_from(_COUNTRIES)),
-                         min_size=0, max_size=4), min_size=2, max_size=3))
+@given(st.lists(st.tuples(st.sampled_from(["", "ru"]),  # "ru": the site gains its language pages
+                          st.lists(st.tuples(st.sampled_from(["Rail", "Water", "Cotton", "Border", "Wheat"]),
+                                             st.sampled_from(_DAYS), st.sampled_from(_COUNTRIES)),
+                                   min_size=0, max_size=4)), min_size=2, max_size=3))
 def test_any_sequence_of_feed_edits_ends_where_a_full_build_does(tmp_path_factory, steps):
     tmp = tmp_path_factory.mktemp("seq")
     seed = SEEDS / "novastan-interview.rss.xml"
     site = make_site(tmp / "site", {seed.name: seed.read_bytes()})
     config = load_config(site)
     build(config, environ={})
-    for n, items in enumerate(steps):
+    for n, (language, items) in enumerate(steps):
         feed = _feed([(f"{word} news {i} step {n}", f"Mon, {day} 08:00:00 +0000", c)
-                      for i, (word, day, c) in enumerate(items)])
+                      for i, (word, day, c) in enumerate(items)], language=language)
         (site / "content_cache" / "extra.xml").write_text(feed)
         # Another outlet telling some of the same stories; its stories outlive a step, so the
         # events of existing pages come and go between builds.

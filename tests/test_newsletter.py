@@ -166,7 +166,7 @@ def test_markdown_links_survive_any_title_and_url(title, excerpt, path):
     story = {"title": " ".join(title.split()), "url": url, "source_url": _href("https://src.example/" + path),
              "publisher": "P", "excerpt": excerpt, "date_label": "1 June 2026", "authors": [], "countries": [],
              "image": None, "also": [{"title": " ".join(title.split()), "publisher": "Q", "date_label": "2 June 2026",
-                                      "url": _href("https://example.org/also/" + path)}]}
+                                      "url": _href("https://example.org/also/" + path)}], "lang": ""}
     edition = {"week": "2026-W22", "label": "Week 22", "site_title": "T", "site_url": "https://s.example/",
                "week_url": "https://s.example/weeks/2026-w22/", "subject": "S", "intro": [excerpt or "x"],
                "top": [], "sections": [{"name": "Kazakhstan", "stories": [story]}], "count": 2, "events": 1}

@@ -123,7 +123,10 @@ function item(data) {
     meta.textContent = data.meta.date;
     li.append(meta);
   }
-  li.append(excerpt(data.excerpt));
+  const text = excerpt(data.excerpt);
+  // The story's language (a meta value, digest/search.py), as cards elsewhere on the site mark it.
+  if (data.meta.lang) h.lang = text.lang = data.meta.lang;
+  li.append(text);
   return li;
 }
 
