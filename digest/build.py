@@ -12,7 +12,7 @@ from pathlib import Path
 from itertools import chain
 from typing import Callable, Iterator
 
-from digest import assets, buildstate, catalog, fingerprint, search, templating
+from digest import assets, budget, buildstate, catalog, fingerprint, search, sitemap, templating
 from digest.archive import rolled_off
 from digest.classify import unify_tag_spellings
 from digest.config import Config
@@ -40,6 +40,8 @@ class BuildResult:
     sources: int
     problems: tuple[str, ...]
     load_site: Callable[[], Site] = field(repr=False, compare=False)
+    bytes: int = 0  # of dist/, as the writer left it
+    size_warning: str | None = None  # dist/ is over config.size_limit (budget.py)
 
     @cached_property
     def site(self) -> Site:
@@ -48,7 +50,7 @@ class BuildResult:
 
     def summary(self) -> str:
         return (f"{self.stories} stories from {self.sources} sources, "
-                f"{self.files} files ({self.written} written, {self.unchanged} unchanged) "
+                f"{self.files} files, {budget.human(self.bytes)} ({self.written} written, {self.unchanged} unchanged) "
                 f"in {self.seconds:.2f} s")
 
 
@@ -90,21 +92,24 @@ def build(config: Config, environ=os.environ, parse_cache: Path | None = None, j
         snap = last.snapshot
         return BuildResult(files=snap.files, written=0, unchanged=snap.files, seconds=time.perf_counter() - started,
                            stories=snap.stories, sources=snap.sources, problems=snap.problems,
-                           load_site=lambda: build_model(config, environ, store, 1))
+                           load_site=lambda: build_model(config, environ, store, 1), bytes=snap.bytes,
+                           size_warning=budget.size_warning(snap.bytes, config))
     site = build_model(config, environ, store, jobs or default_jobs(), progress)
     tell("rendering", 0, 0)
     # Each file goes to the writer as soon as it is rendered and is then dropped (the parent
     # never holds the whole site); pages whose inputs did not change are not rendered at all.
     written = update_site(render(site, config, jobs or default_jobs(), store, previous.fresh), out_dir, previous)
     stats = written.counts()
+    total = sum(entry.size for entry in written.manifest.values())
     snapshot = buildstate.Snapshot(files=stats["files"], stories=len(site.order), sources=len(site.sources),
-                                   problems=site.problems)
+                                   problems=site.problems, bytes=total)
     buildstate.save(store, inputs, out_dir, snapshot, written.manifest)
     prune(store, ("sources", "articles", "search", "slugs", "classified"))  # entries for files and code that are gone
     tell("done", 0, 0)
     return BuildResult(files=stats["files"], written=stats["written"], unchanged=stats["unchanged"],
                        seconds=time.perf_counter() - started, stories=len(site.order), sources=len(site.sources),
-                       problems=site.problems, load_site=lambda: site)
+                       problems=site.problems, load_site=lambda: site, bytes=total,
+                       size_warning=budget.size_warning(total, config))
 
 
 def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None = None,
@@ -119,7 +124,7 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
     env = templating.make_env(config)
     static = assets.static_files(config)
     version = assets.asset_version(static)
-    views = article_views(site)
+    views = article_views(site, config.full_text_weeks)
     memo = fingerprint.memo_of(views.values())
     content_key = fingerprint.of(cache.version if cache is not None else code_version(), repr(config))
     render_key = fingerprint.of(content_key, fingerprint.of_files(Path(d) for d in env.loader.searchpath), version)
@@ -133,8 +138,8 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
                                keys=lambda week, picks: fingerprint.of(render_key, "edition", week.name, repr(picks),
                                                                         [views[k] for k in week.keys], memo=memo)),
             iter_feed_files(site, config, views, fresh=fresh, jobs=jobs,
-                            keys=lambda base, title, updated, shown: fingerprint.of(content_key, "feed", base, title,
-                                                                                    updated, shown, memo=memo)),
+                            keys=lambda base, title, updated, shown, full: fingerprint.of(
+                                content_key, "feed", base, title, updated, shown, full, memo=memo)),
         ):
             yield artifact
             index.poll()
@@ -143,7 +148,7 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
     del index_files
     yield from (Artifact(path, data) for path, data in static.items())
     yield Artifact("articles.json", catalog.catalog(site))
-    yield Artifact("sitemap.xml", catalog.sitemap(pages, config))
+    yield from (Artifact(path, data) for path, data in sitemap.files((p.path for p in pages), config.base_url).items())
     yield Artifact("robots.txt", catalog.robots(config))
     yield Artifact(".nojekyll", b"")
 

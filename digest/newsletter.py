@@ -248,4 +248,4 @@ def find_week(site: Site, week: str | None) -> Group:
 def newsletter(site: Site, config: Config, week: str | None = None, fmt: str = "markdown") -> str:
     """The edition of ``week`` (default: the latest with stories) in one format."""
     group = find_week(site, week)
-    return render_edition(make_edition(site, config, group, article_views(site)), make_env(config), fmt)
+    return render_edition(make_edition(site, config, group, article_views(site, config.full_text_weeks)), make_env(config), fmt)

@@ -100,7 +100,7 @@ class Preview:
                 kinds.add("cache")
             if "cache" in kinds or self.site is None:
                 self.site, self.full_done = build_model(self.config, self.environ), False
-                self.views = article_views(self.site)
+                self.views = article_views(self.site, self.config.full_text_weeks)
             if self.full_done:
                 files, how = self._render_pages_only(), "pages"
             else:

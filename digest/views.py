@@ -8,7 +8,7 @@ from html import unescape
 
 from markupsafe import Markup
 
-from digest import urls
+from digest import budget, urls
 from digest.config import Config
 from digest.model import APPROXIMATE, EXACT, Article, Group, Site
 from digest.templating import format_date, week_label
@@ -49,6 +49,7 @@ def article_view(article: Article, site: Site, group_paths: dict[tuple[str, str]
         "reading_minutes": max(1, round(article.word_count / 230)),
         "sources": list(article.sources),
         "image": first_image(article.body_html),
+        "archived": False,  # budget.archived: the body is at the publisher only
     }
 
 
@@ -58,10 +59,18 @@ def first_image(body_html: str) -> str | None:
     return unescape(match.group(1)) if match else None
 
 
-def article_views(site: Site) -> dict[str, dict]:
+def article_views(site: Site, full_text_weeks: int = 0) -> dict[str, dict]:
+    """Every article's view; with ``full_text_weeks``, stories older than that many weeks
+    (before ``site.now``) are archived: their page, search entry and feed entry carry the
+    summary instead of the body (budget.py)."""
     groups = site.countries + site.tags + site.authors + site.weeks
     group_paths = {(g.kind, g.name): group_path(g) for g in groups}
-    return {key: article_view(site.articles[key], site, group_paths) for key in site.order}
+    since = budget.full_text_since(site.now, full_text_weeks)
+    views = {}
+    for key in site.order:
+        view = article_view(site.articles[key], site, group_paths)
+        views[key] = view if budget.keeps_full_text(site.articles[key], since) else budget.archived(view)
+    return views
 
 
 def news_article(view: dict, config: Config) -> dict:
