@@ -59,12 +59,15 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
     for key in site.order:
         view = views[key]
         article = site.articles[key]
-        more = []
+        more, shown = [], {key}
         for kind, names in (("country", article.countries), ("tag", article.tags)):
             for name in names[:2]:
-                others = [views[k] for k in _around(by_name[kind + name], key, positions)]
-                if others:
-                    more.append({"label": name, "path": group_paths[(kind, name)], "articles": others})
+                # each story once: a tag's neighbours are often the country's (a repeated list
+                # was a third of an article page)
+                near = [k for k in _around(by_name[kind + name], key, positions, 3 + len(shown)) if k not in shown][:3]
+                shown.update(near)
+                if near:
+                    more.append({"label": name, "path": group_paths[(kind, name)], "articles": [views[k] for k in near]})
         pages.append(Page(view["path"], "article.html", {"article": view, "more": more[:3],
                                                          "ld": news_article(view, config)}))
 

@@ -78,8 +78,7 @@ def news_article(view: dict, config: Config) -> dict:
     ld = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
-        "headline": view["title"][:110],
-        "description": view["excerpt"],
+        "headline": view["title"][:110],  # the excerpt is in <meta name="description">: not a third time here
         "url": urls.absolute(config.base_url, view["path"]),
         "mainEntityOfPage": view["source_url"] or urls.absolute(config.base_url, view["path"]),
         "publisher": {"@type": "Organization", "name": view["publisher"]},
