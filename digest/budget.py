@@ -63,3 +63,13 @@ def archived(view: dict) -> dict:
     search index that the full text is at the publisher."""
     summary = Markup(f"<p>{escape(view['excerpt'])}</p>") if view["excerpt"] else Markup("")
     return {**view, "body_html": summary, "archived": True}
+
+
+def keeps_newsletter(week: str, since: datetime | None) -> bool:
+    """Whether week ``YYYY-Www`` gets its newsletter files (Markdown, email HTML, text; about
+    2.8 kB per story in all): every week without ``full_text_weeks``, else the weeks that keep
+    their full text. An archived week keeps its page; ``digest newsletter --week`` still prints it."""
+    if since is None:
+        return True
+    year, number = int(week[:4]), int(week[6:])
+    return datetime.fromisocalendar(year, number, 1).replace(tzinfo=timezone.utc) >= since

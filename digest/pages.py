@@ -8,7 +8,7 @@ from typing import Iterator
 
 import jinja2
 
-from digest import charts, fingerprint, urls, workers
+from digest import budget, charts, fingerprint, urls, workers
 from digest.artifact import Artifact, Unchanged
 from digest.config import Config
 from digest.model import Group, Site
@@ -143,7 +143,9 @@ def _group_pages(group: Group, views: dict, config: Config, site: Site, siblings
              "profile": group.profile.__dict__ if group.profile else None}
     stable = {k: v for k, v in about.items() if k != "count"}  # archive pages: not the running total
     atom, json_feed = urls.feed_files(base)
-    common = {"group": about, "feed": atom, "feed_json": json_feed, "siblings": siblings}
+    common = {"group": about, "feed": atom, "feed_json": json_feed, "siblings": siblings,
+              "newsletter": group.kind == "week" and budget.keeps_newsletter(
+                  group.name, budget.full_text_since(site.now, config.full_text_weeks))}
     page_path = lambda k: base if k > archive else urls.listing_page(base, k)  # noqa: E731
     pages = [Page(base, "group.html", {
         **common, "articles": [views[k] for k in group.keys[:count - archive * per_page]],

@@ -186,3 +186,13 @@ def test_bad_budget_settings_are_one_error_naming_the_file(tmp_path, text, key):
     (tmp_path / "digest.toml").write_text(text + "\n")
     with pytest.raises(ConfigError, match=re.escape(str(tmp_path / "digest.toml")) + f".*'{key}'"):
         load_config(tmp_path)
+
+
+def test_archived_weeks_keep_their_page_but_not_the_newsletter_files(archived_build, seed_build):
+    out, _ = archived_build
+    recent, old = out / "weeks" / "2026-w25", out / "weeks" / "2026-w10"  # 2026-W10: 2 March 2026
+    assert (recent / "newsletter.md").is_file() and (recent / "newsletter.html").is_file()
+    assert 'href="newsletter.md"' in (recent / "index.html").read_text()
+    assert (old / "index.html").is_file() and not list(old.glob("newsletter.*"))
+    assert "newsletter." not in (old / "index.html").read_text() and "Another time" in (old / "index.html").read_text()
+    assert (seed_build[0] / "weeks" / "2026-w10" / "newsletter.md").is_file()  # off by default
