@@ -89,9 +89,13 @@ def test_archived_pages_keep_links_and_metadata_but_not_the_body(archived_build,
     assert "full text is at" in old and "full text is at" not in full
     # title, summary, tags, "filed under", source link, canonical and JSON-LD all stay
     for kept in ("<h1", "Another time", "Filed under Kazakhstan", 'href="../../tags/mosaic/index.html"',
+                 'href="../../countries/kazakhstan/index.html"', 'href="../../authors/novastan/index.html"',
                  "https://novastan.org/en/photo-of-the-day/another-time/", "a Soviet mosaic stands tall",
-                 'rel="canonical"', "application/ld+json", "More from"):
+                 'rel="canonical"', 'og:description'):
         assert kept in old and kept in full, kept
+    for dropped in ("application/ld+json", "More from"):  # a stub: no neighbour lists, no NewsArticle
+        assert dropped in full and dropped not in old, dropped
+    assert len(old) < len(full) - 2000
     new = (out / NEW / "index.html").read_text()
     assert new == (seed_build[0] / NEW / "index.html").read_text()
     assert (out / "articles.json").read_bytes() == (seed_build[0] / "articles.json").read_bytes()
@@ -196,3 +200,16 @@ def test_archived_weeks_keep_their_page_but_not_the_newsletter_files(archived_bu
     assert (old / "index.html").is_file() and not list(old.glob("newsletter.*"))
     assert "newsletter." not in (old / "index.html").read_text() and "Another time" in (old / "index.html").read_text()
     assert (seed_build[0] / "weeks" / "2026-w10" / "newsletter.md").is_file()  # off by default
+
+
+def test_archived_stories_are_listed_without_excerpt_and_left_out_of_group_feeds(archived_build, seed_build):
+    out, _ = archived_build
+    excerpt = "a Soviet mosaic stands tall"
+    listing, before = (out / "tags" / "mosaic" / "index.html").read_text(), (seed_build[0] / "tags" / "mosaic" / "index.html").read_text()
+    assert "Another time" in listing and excerpt in before and excerpt not in listing
+    feed = feedparser.parse((out / "countries" / "kazakhstan" / "feed.xml").read_bytes())
+    old_feed = feedparser.parse((seed_build[0] / "countries" / "kazakhstan" / "feed.xml").read_bytes())
+    assert not feed.bozo and feed.entries and len(feed.entries) < len(old_feed.entries)
+    assert all(e.get("published", "undated") >= "2026-05-25" for e in feed.entries)  # undated stories keep their text
+    assert not json.loads((out / "tags" / "mosaic" / "feed.json").read_text())["items"]
+    assert "Another time" in (out / "feed.xml").read_text()  # the site feed still lists it
