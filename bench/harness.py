@@ -115,8 +115,9 @@ def prepare(size: int, work: Path, seed_dir: Path = REPO / "content_cache", log=
 
 def _configure(site: Path, settings: tuple[str, ...] = ()) -> None:
     """The bench site's digest.toml: the peers' page set (listings of 10) plus ``settings``."""
-    lines = ['title = "Central Asia Reading Digest"', 'base_url = "https://example.org/digest/"', "per_page = 10",
-             *settings]
+    own = {line.split("=", 1)[0].strip() for line in settings}
+    lines = [line for line in ('title = "Central Asia Reading Digest"', 'base_url = "https://example.org/digest/"',
+                               "per_page = 10") if line.split("=", 1)[0].strip() not in own] + list(settings)
     (site / "digest.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
