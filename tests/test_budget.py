@@ -207,6 +207,8 @@ def test_archived_stories_are_listed_without_excerpt_and_left_out_of_group_feeds
     excerpt = "a Soviet mosaic stands tall"
     listing, before = (out / "tags" / "mosaic" / "index.html").read_text(), (seed_build[0] / "tags" / "mosaic" / "index.html").read_text()
     assert "Another time" in listing and excerpt in before and excerpt not in listing
+    card = re.search(r'<article class="card">((?:(?!</article>).)*Another time.*?)</article>', listing, re.S).group(1)
+    assert "chip-country" not in card and "2 March 2026" in card  # an archived story: title and byline
     feed = feedparser.parse((out / "countries" / "kazakhstan" / "feed.xml").read_bytes())
     old_feed = feedparser.parse((seed_build[0] / "countries" / "kazakhstan" / "feed.xml").read_bytes())
     assert not feed.bozo and feed.entries and len(feed.entries) < len(old_feed.entries)
