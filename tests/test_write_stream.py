@@ -107,5 +107,8 @@ def test_render_workers_fork_from_a_single_threaded_process(seed_build, seed_con
         yield from real(*args, **kwargs)
 
     monkeypatch.setattr(workers, "iter_ranges", watching)
+    # Other tests' session fixtures (the browser, HTTP servers) may still run threads in this
+    # process: what counts is that rendering starts none of its own before it forks.
+    before = threading.active_count()
     assert {a.path: a.data for a in render(result.site, seed_config, jobs=2)} == render_site(result.site, seed_config)
-    assert len(threads) >= 3 and set(threads) == {1}
+    assert len(threads) >= 3 and set(threads) == {before}
