@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from itertools import islice
 from typing import Callable, Iterator
 from xml.etree import ElementTree as ET
 
@@ -114,7 +115,7 @@ def iter_feed_files(site: Site, config: Config, views: dict[str, dict], keys: Ca
         # A feed is as new as its newest story (not the build), so it changes only with them.
         updated = max((views[k]["published"] for k in keys_[:FEED_ITEMS] if views[k]["published"]), default=site.now)
         # A group's feed announces what is new: archived stories (full_text_weeks) stay out of it.
-        shown = [k for k in keys_ if not base or not views[k]["archived"]][:FEED_ITEMS]
+        shown = list(islice((k for k in keys_ if not base or not views[k]["archived"]), FEED_ITEMS))
         key = keys(base, title, updated, [views[k] for k in shown], full) if keys else None
         files = urls.feed_files(base)
         if fresh and key and all(fresh(f, key) for f in files):
