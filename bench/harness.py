@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import corpus, peers, preview
+from bench import corpus, peers, preview, size
 from bench.measure import Run, run
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,6 +41,9 @@ class Options:
     hugo: Path | None = None
     python: str = sys.executable
     source: Path | None = None  # a snapshot of digest to time (``--ref``); None: the working tree
+    scenarios: tuple[str, ...] = SCENARIOS
+    peer_names: tuple[str, ...] = ("Hugo", "Pelican")
+    settings: tuple[str, ...] = ()  # extra digest.toml lines for the bench site ("full_text_weeks = 26")
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Result:
     pages: int = 0
     files: int = 0
     note: str = ""
+    sizes: dict[str, size.Size] | None = None  # the output by kind of file (cold build, peers)
 
     @property
     def ok_runs(self) -> list[Run]:
@@ -105,13 +109,19 @@ def prepare(size: int, work: Path, seed_dir: Path = REPO / "content_cache", log=
     peers.write_hugo_site(root / "hugo")
     site = root / "digest-site"
     site.mkdir()
-    (site / "digest.toml").write_text(
-        'title = "Central Asia Reading Digest"\nbase_url = "https://example.org/digest/"\nper_page = 10\n',
-        encoding="utf-8")
+    _configure(site)
     (site / "content_cache").symlink_to(root / "cache", target_is_directory=True)
     info = {**info, "generator": GENERATOR_VERSION, "stories": size}
     stamp.write_text(json.dumps(info, indent=1))
     return Corpus(size, root, info)
+
+
+def _configure(site: Path, settings: tuple[str, ...] = ()) -> None:
+    """The bench site's digest.toml: the peers' page set (listings of 10) plus ``settings``."""
+    own = {line.split("=", 1)[0].strip() for line in settings}
+    lines = [line for line in ('title = "Central Asia Reading Digest"', 'base_url = "https://example.org/digest/"',
+                               "per_page = 10") if line.split("=", 1)[0].strip() not in own] + list(settings)
+    (site / "digest.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _reset(c: Corpus) -> None:
@@ -150,14 +160,15 @@ def snapshot(ref: str, work: Path) -> Path:
 
 
 def bench_digest(c: Corpus, opts: Options, runs: int, log=print) -> list[Result]:
-    results = {s: Result(c.size, f"digest: {s}") for s in SCENARIOS}
+    results = {s: Result(c.size, f"digest: {s}") for s in opts.scenarios}
+    _configure(c.site, opts.settings)
     cmd = [opts.python, "-m", "digest", "build", "--parse-cache", ".digest-cache"]
     builtin_base = ((opts.source or REPO) / "templates" / "base.html").read_text(encoding="utf-8")
     for i in range(runs):
         _reset(c)
         shutil.rmtree(c.site / "dist", ignore_errors=True)
         shutil.rmtree(c.site / ".digest-cache", ignore_errors=True)
-        for scenario in SCENARIOS:
+        for scenario in opts.scenarios:
             if scenario == "new-feed":
                 shutil.copyfile(c.extra, c.cache / c.extra.name)
             elif scenario == "template":
@@ -168,6 +179,8 @@ def bench_digest(c: Corpus, opts: Options, runs: int, log=print) -> list[Result]
             results[scenario].runs.append(r)
             pages, files = _count(c.site / "dist")
             results[scenario].pages, results[scenario].files = pages, files
+            if scenario == "cold":
+                results[scenario].sizes = size.breakdown(c.site / "dist")
             log(f"[bench] {c.size:>7,} digest {scenario:<9} run {i + 1}: {_fmt(r)}")
             if r.returncode:
                 log(r.output)
@@ -247,6 +260,7 @@ def bench_peer(c: Corpus, name: str, opts: Options, runs: int, log=print) -> Res
             log(r.output)
             break
         result.pages, result.files = _count(out)
+        result.sizes = size.breakdown(out)
     return result
 
 
@@ -276,7 +290,7 @@ def run_all(opts: Options, log=print) -> list[Result]:
         results += bench_digest(c, opts, runs, log=log)
         results += bench_preview(c, opts, runs, log=log)
         if opts.peers:
-            for name in ("Hugo", "Pelican"):
+            for name in opts.peer_names:
                 results.append(bench_peer(c, name, opts, runs, log=log))
                 if name == "Hugo":
                     results.append(bench_pagefind(c, opts, results[-1], log=log))

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.harness import Result
+from bench.size import KINDS, mb, total
 
 BEGIN = "<!-- bench:begin (written by `make bench`; edit outside these markers) -->"
 END = "<!-- bench:end -->"
@@ -44,6 +45,25 @@ def table(results: list[Result]) -> str:
             f"| {r.size:,} | {r.tool} | {med:.2f} | {len(r.ok_runs)} | {r.pages:,} | {r.pages / med:,.0f} | "
             f"{r.peak_mib:,.0f} | {'–' if is_peer else _ratio(med, _peer(results, r.size, 'Pelican'))} | "
             f"{'–' if is_peer else _ratio(med, _peer(results, r.size, 'Hugo'))} |")
+    return "\n".join(rows)
+
+
+def size_table(results: list[Result]) -> str:
+    """Bytes and files of each output (digest's cold build, the peers), by kind of file, with
+    digest's total as a multiple of Hugo's. Bytes do not depend on the machine's load."""
+    shown = [r for r in results if r.sizes is not None]
+    if not shown:
+        return ""
+    rows = ["| stories | output | MB | files | vs Hugo | " + " | ".join(KINDS) + " |",
+            "|---:|---|---:|---:|---:|" + "---:|" * len(KINDS)]
+    for r in shown:
+        whole = total(r.sizes)
+        hugo = _peer(results, r.size, "Hugo")
+        ratio = (f"{whole.bytes / total(hugo.sizes).bytes:.2f}×"
+                 if r.tool.startswith("digest") and hugo is not None and hugo.sizes else "–")
+        name = "digest" if r.tool.startswith("digest") else r.tool
+        rows.append(f"| {r.size:,} | {name} | {mb(whole.bytes)} | {whole.files:,} | {ratio} | "
+                    + " | ".join(mb(r.sizes[k].bytes) for k in KINDS) + " |")
     return "\n".join(rows)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from itertools import chain
 from typing import Callable, Collection, Iterator, NamedTuple
 
-from digest import assets, buildstate, catalog, fingerprint, language, search, templating
+from digest import assets, budget, buildstate, catalog, fingerprint, language, search, sitemap, templating
 from digest.archive import rolled_off
 from digest.classify import unify_tag_spellings
 from digest.config import Config
@@ -41,6 +41,8 @@ class BuildResult:
     sources: int
     problems: tuple[str, ...]
     load_site: Callable[[], Site] = field(repr=False, compare=False)
+    bytes: int = 0  # of dist/, as the writer left it
+    size_warning: str | None = None  # dist/ is over config.size_limit (budget.py)
 
     @cached_property
     def site(self) -> Site:
@@ -49,7 +51,7 @@ class BuildResult:
 
     def summary(self) -> str:
         return (f"{self.stories} stories from {self.sources} sources, "
-                f"{self.files} files ({self.written} written, {self.unchanged} unchanged) "
+                f"{self.files} files, {budget.human(self.bytes)} ({self.written} written, {self.unchanged} unchanged) "
                 f"in {self.seconds:.2f} s")
 
 
@@ -114,7 +116,8 @@ class Builder:
             snap = last.snapshot
             return BuildResult(files=snap.files, written=0, unchanged=snap.files,
                                seconds=time.perf_counter() - started, stories=snap.stories, sources=snap.sources,
-                               problems=snap.problems, load_site=lambda: self.model(store, 1)[0])
+                               problems=snap.problems, load_site=lambda: self.model(store, 1)[0], bytes=snap.bytes,
+                               size_warning=budget.size_warning(snap.bytes, config))
         site, made = self.model(store, self.jobs)
         if self._prepared is None:
             self._prepared = prepare(site, config)
@@ -124,15 +127,17 @@ class Builder:
         written = update_site(render(site, config, self.jobs, store, previous.fresh, first, on_first, self._prepared),
                               out_dir, previous)
         stats = written.counts()
+        total = sum(entry.size for entry in written.manifest.values())
         snapshot = buildstate.Snapshot(files=stats["files"], stories=len(site.order), sources=len(site.sources),
-                                       problems=site.problems)
+                                       problems=site.problems, bytes=total)
         buildstate.save(store, inputs, out_dir, snapshot, written.manifest)
         if made:  # entries for files and code that are gone (only a build that read them all knows)
             prune(store, ("sources", "articles", "search", "slugs", "classified"))
         self.tell("done", 0, 0)
         return BuildResult(files=stats["files"], written=stats["written"], unchanged=stats["unchanged"],
                            seconds=time.perf_counter() - started, stories=len(site.order), sources=len(site.sources),
-                           problems=site.problems, load_site=lambda: site)
+                           problems=site.problems, load_site=lambda: site, bytes=total,
+                           size_warning=budget.size_warning(total, config))
 
     def warm(self) -> None:
         """Make the model and its views now, so the next build has them: serve calls it after a
@@ -163,7 +168,7 @@ class Prepared(NamedTuple):
 
 
 def prepare(site: Site, config: Config) -> Prepared:
-    views = article_views(site)
+    views = article_views(site, config.full_text_weeks)
     return Prepared(views, fingerprint.memo_of(views.values()), build_pages(site, config, views))
 
 
@@ -203,8 +208,8 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
                                keys=lambda week, picks: fingerprint.of(render_key, "edition", week.name, repr(picks),
                                                                         [views[k] for k in week.keys], memo=memo)),
             iter_feed_files(site, config, views, fresh=fresh, jobs=jobs,
-                            keys=lambda base, title, updated, shown: fingerprint.of(content_key, "feed", base, title,
-                                                                                    updated, shown, memo=memo)),
+                            keys=lambda base, title, updated, shown, full: fingerprint.of(
+                                content_key, "feed", base, title, updated, shown, full, memo=memo)),
         ):
             yield artifact
             index.poll()
@@ -213,7 +218,7 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
     del index_files
     yield from (Artifact(path, data) for path, data in static.items())
     yield Artifact("articles.json", catalog.catalog(site))
-    yield Artifact("sitemap.xml", catalog.sitemap(pages, config))
+    yield from (Artifact(path, data) for path, data in sitemap.files((p.path for p in pages), config.base_url).items())
     yield Artifact("robots.txt", catalog.robots(config))
     yield Artifact(".nojekyll", b"")
 

@@ -48,6 +48,7 @@ class Snapshot:
     stories: int
     sources: int
     problems: tuple[str, ...]
+    bytes: int = 0  # of dist/ (the build summary and the size_limit warning)
 
 
 def _listing(folder: Path, skip: set[Path]) -> list[tuple[str, int, int]]:

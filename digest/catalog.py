@@ -1,5 +1,5 @@
 """The machine-readable files of the site: ``articles.json`` (the data contract in
-ARCHITECTURE.md), the sitemap and robots.txt."""
+ARCHITECTURE.md) and robots.txt (the sitemap is sitemap.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import json
 from digest import urls
 from digest.config import Config
 from digest.model import Site
-from digest.pages import Page
 
 def catalog(site: Site) -> bytes:
     """``articles.json``: the data contract in ARCHITECTURE.md, newest first then by id."""
@@ -33,17 +32,6 @@ def catalog(site: Site) -> bytes:
             "event": site.events[a.id].id if a.id in site.events else None,
         })
     return (json.dumps({"articles": rows}, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
-
-
-def sitemap(pages: list[Page], config: Config) -> bytes:
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    for page in sorted(pages, key=lambda p: p.path):
-        if page.path == "404.html":
-            continue
-        loc = urls.absolute(config.base_url, page.path).replace("&", "&amp;")
-        lines.append(f"  <url><loc>{loc}</loc></url>")
-    lines.append("</urlset>")
-    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def robots(config: Config) -> bytes:

@@ -82,6 +82,8 @@ def build(cache_dir: Path | None, out_dir: Path | None, base_url: str | None, st
         raise click.ClickException(str(exc)) from exc
     for problem in result.problems:
         click.echo(f"warning: {problem}", err=True)
+    if result.size_warning:
+        click.echo(f"warning: {result.size_warning}", err=True)
     click.echo(f"Built {config.path(config.out_dir)}: {result.summary()}", err=True)
     if strict and result.problems:
         click.echo(f"--strict: {len(result.problems)} warning(s)", err=True)

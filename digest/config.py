@@ -138,6 +138,9 @@ class Config:
     base_url: str = "http://localhost:8000/"
     language: str = "en"
     per_page: int = 20
+    feed_content: str = "summary"  # per-group feeds: "summary" (excerpt + link) or "full"; the site feed is full
+    full_text_weeks: int = 0  # > 0: only the last N weeks' article pages keep their body (0: all do)
+    size_limit: int = 1_000_000_000  # bytes of dist/ before the build warns (GitHub Pages: 1 GB)
     countries: tuple[Country, ...] = DEFAULT_COUNTRIES
     tag_aliases: Mapping[str, str] = field(default_factory=lambda: DEFAULT_TAG_ALIASES)
     author_aliases: Mapping[str, str] = field(default_factory=lambda: DEFAULT_AUTHOR_ALIASES)
@@ -200,8 +203,17 @@ def load_config(root: Path | str = ".", **overrides: Any) -> Config:
     if "language" in kwargs:
         kwargs["language"] = _language(kwargs["language"], origin, "language")
     config = Config(**kwargs)
+    _check_budget(config, origin)
     clean = {k: v for k, v in overrides.items() if v is not None}
     return replace(config, **clean) if clean else config
+
+
+def _check_budget(config: Config, origin: str) -> None:
+    if config.feed_content not in ("summary", "full"):
+        raise ConfigError(f"{origin}: 'feed_content' should be \"summary\" or \"full\", got {config.feed_content!r}")
+    for key in ("full_text_weeks", "size_limit"):
+        if getattr(config, key) < 0:
+            raise ConfigError(f"{origin}: '{key}' should be 0 or more, got {getattr(config, key)}")
 
 
 def _read_table(root: Path) -> tuple[dict[str, Any], str]:

@@ -27,7 +27,7 @@ import jinja2
 from lxml import html as lxml_html
 from markdownify import markdownify
 
-from digest import events, urls, workers
+from digest import budget, events, urls, workers
 from digest.config import Config, ConfigError
 from digest.model import Group, Site
 from digest.artifact import Artifact, Unchanged
@@ -216,7 +216,10 @@ def iter_edition_files(site: Site, config: Config, env: jinja2.Environment, view
     whose three files ``fresh`` finds unchanged comes as three ``Unchanged``.
     ``jobs`` > 1 renders many weeks in forked workers (inlining the email CSS is slow)."""
     todo = []
+    since = budget.full_text_since(site.now, config.full_text_weeks)
     for week in site.weeks:
+        if not budget.keeps_newsletter(week.name, since):
+            continue
         names = {fmt: urls.newsletter_file(week.slug, ext) for fmt, ext in FORMATS.items()}
         key = keys(week, load_picks(config, week.name)) if keys else None
         if fresh and key and all(fresh(name, key) for name in names.values()):
@@ -257,4 +260,4 @@ def find_week(site: Site, week: str | None) -> Group:
 def newsletter(site: Site, config: Config, week: str | None = None, fmt: str = "markdown") -> str:
     """The edition of ``week`` (default: the latest with stories) in one format."""
     group = find_week(site, week)
-    return render_edition(make_edition(site, config, group, article_views(site)), make_env(config), fmt)
+    return render_edition(make_edition(site, config, group, article_views(site, config.full_text_weeks)), make_env(config), fmt)

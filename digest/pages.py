@@ -8,7 +8,7 @@ from typing import Iterator
 
 import jinja2
 
-from digest import charts, events, fingerprint, language, urls, workers
+from digest import budget, charts, events, fingerprint, language, urls, workers
 from digest.artifact import Artifact, Unchanged
 from digest.config import Config
 from digest.model import Group, Site
@@ -59,12 +59,15 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
     for key in site.order:
         view = views[key]
         article = site.articles[key]
-        more = []
+        more, shown = [], {key}
         for kind, names in (("country", article.countries), ("tag", article.tags)):
             for name in names[:2]:
-                others = [views[k] for k in _around(by_name[kind + name], key, positions)]
-                if others:
-                    more.append({"label": name, "path": group_paths[(kind, name)], "articles": others})
+                # each story once: a tag's neighbours are often the country's (a repeated list
+                # was a third of an article page)
+                near = [k for k in _around(by_name[kind + name], key, positions, 3 + len(shown)) if k not in shown][:3]
+                shown.update(near)
+                if near:
+                    more.append({"label": name, "path": group_paths[(kind, name)], "articles": [views[k] for k in near]})
         pages.append(Page(view["path"], "article.html", {"article": view, "more": more[:3],
                                                          "ld": news_article(view, config),
                                                          "page_language": view["language"]}))
@@ -147,7 +150,9 @@ def _group_pages(group: Group, views: dict, config: Config, site: Site, siblings
              **(language.label(group.slug) if group.kind == "language" else {})}
     stable = {k: v for k, v in about.items() if k != "count"}  # archive pages: not the running total
     atom, json_feed = urls.feed_files(base)
-    common = {"group": about, "feed": atom, "feed_json": json_feed, "siblings": siblings}
+    common = {"group": about, "feed": atom, "feed_json": json_feed, "siblings": siblings,
+              "newsletter": group.kind == "week" and budget.keeps_newsletter(
+                  group.name, budget.full_text_since(site.now, config.full_text_weeks))}
     page_path = lambda k: base if k > archive else urls.listing_page(base, k)  # noqa: E731
     pages = [Page(base, "group.html", {
         **common, "articles": [views[k] for k in group.keys[:count - archive * per_page]],

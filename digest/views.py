@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from digest import events, urls
+from digest import budget, events, urls
 from digest.config import Config
 from digest.model import APPROXIMATE, EXACT, Article, Group, Site
 from digest.templating import format_date, week_label
@@ -77,6 +77,7 @@ def article_view(article: Article, site: Site, group_paths: dict[tuple[str, str]
         # The event is part of the view, so a page re-renders when its event changes.
         "event": site.events[article.id].id if article.id in site.events else None,
         "also": events.others(site.events, site.articles, article.id),
+        "archived": False,  # budget.archived: the body is at the publisher only
     }
 
 
@@ -86,10 +87,18 @@ def first_image(body_html: str) -> str | None:
     return unescape(match.group(1)) if match else None
 
 
-def article_views(site: Site) -> dict[str, dict]:
+def article_views(site: Site, full_text_weeks: int = 0) -> dict[str, dict]:
+    """Every article's view; with ``full_text_weeks``, stories older than that many weeks
+    (before ``site.now``) are archived: their page, search entry and feed entry carry the
+    summary instead of the body (budget.py)."""
     groups = site.countries + site.tags + site.authors + site.weeks
     group_paths = {(g.kind, g.name): group_path(g) for g in groups}
-    return {key: article_view(site.articles[key], site, group_paths) for key in site.order}
+    since = budget.full_text_since(site.now, full_text_weeks)
+    views = {}
+    for key in site.order:
+        view = article_view(site.articles[key], site, group_paths)
+        views[key] = view if budget.keeps_full_text(site.articles[key], since) else budget.archived(view)
+    return views
 
 
 def news_article(view: dict, config: Config) -> dict:
@@ -97,8 +106,7 @@ def news_article(view: dict, config: Config) -> dict:
     ld = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
-        "headline": view["title"][:110],
-        "description": view["excerpt"],
+        "headline": view["title"][:110],  # the excerpt is in <meta name="description">: not a third time here
         "url": urls.absolute(config.base_url, view["path"]),
         "mainEntityOfPage": view["source_url"] or urls.absolute(config.base_url, view["path"]),
         "publisher": {"@type": "Organization", "name": view["publisher"]},

@@ -151,3 +151,38 @@ def test_no_two_generated_stories_read_as_one_event(monkeypatch):
     # read as events: what the rewriting is for.
     monkeypatch.setattr(corpus.Rewriter, "text", lambda self, html_, shift: html_)
     assert events.group(_as_articles(corpus.stories(300, seeds), 4), {})[0] != {}
+
+
+def test_size_breakdown_sorts_every_file_by_kind(tmp_path):
+    from bench import size
+    files = {"articles/a/index.html": 100, "countries/x/feed.xml": 30, "tags/y/feed.json": 20, "index.xml": 5,
+             "pagefind/wasm.en.pagefind": 7, "weeks/2026-w01/index.html": 11, "weeks/2026-w01/newsletter.md": 13,
+             "tags/y/page/2/index.html": 17, "sitemap-1.xml": 3, "index.html": 1}
+    for rel, n in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"x" * n)
+    got = size.breakdown(tmp_path)
+    assert got["article pages"] == size.Size(100, 1) and got["feeds"] == size.Size(55, 3)
+    assert got["search index"].bytes == 7 and got["week pages"].bytes == 11 and got["newsletters"].bytes == 13
+    assert got["listings"].bytes == 17 and got["sitemaps"].bytes == 3 and got["other"] == size.Size(1, 1)
+    assert size.total(got) == size.Size(sum(files.values()), len(files))
+
+
+def test_size_table_sets_digest_beside_hugo():
+    from bench import size
+    ours = _result(10000, "digest: cold", [1.0])
+    ours.sizes = {k: size.Size(0, 0) for k in size.KINDS} | {"article pages": size.Size(150_000_000, 10)}
+    hugo = _result(10000, "Hugo", [1.0])
+    hugo.sizes = {k: size.Size(0, 0) for k in size.KINDS} | {"article pages": size.Size(200_000_000, 20)}
+    text = report.size_table([ours, hugo, _result(10000, "digest: no-change", [1.0])])
+    row = next(line for line in text.splitlines() if "| digest |" in line)
+    assert "| 150.0 | 10 | 0.75× |" in row
+    assert "| Hugo | 200.0 | 20 | – |" in text and len(text.splitlines()) == 4
+
+
+def test_bench_settings_go_into_the_bench_site_config(tmp_path):
+    harness._configure(tmp_path, ("full_text_weeks = 13", "per_page = 50"))
+    config = load_config(tmp_path)
+    assert config.full_text_weeks == 13 and config.per_page == 50
+    harness._configure(tmp_path)
+    assert load_config(tmp_path).per_page == 10 and load_config(tmp_path).full_text_weeks == 0
