@@ -39,7 +39,7 @@ browser: ## Install Debian's Chromium for the browser tests when missing (apt, a
 	  echo "************************************************************************"; \
 	fi
 
-serve: $(STAMP) ## Preview on http://127.0.0.1:8000/ with live reload (PORT=8001 to change)
+serve: $(STAMP) ## Live preview on 127.0.0.1:8000 under the base URL path, dist/ kept up to date (PORT=8001 to change)
 	$(BIN)/digest serve --port $(or $(PORT),8000)
 
 fetch: $(STAMP) ## Refresh content_cache/ from the [[feeds]] in digest.toml (conditional GET, snapshots)
