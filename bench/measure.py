@@ -66,6 +66,30 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+class PeakSampler:
+    """The peak PSS of a process tree, read in a thread until ``stop()``. Reading smaps of a
+    multi-gigabyte tree takes milliseconds of kernel time: it waits ten times as long as the
+    last reading took (at least 100 ms), so it never takes more than a tenth of a core from
+    what it measures."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak, self._done = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        pause = 0.1
+        while not self._done.wait(pause):
+            began = time.perf_counter()
+            self.peak = max(self.peak, tree_rss(self.pid))
+            pause = max(0.1, 10 * (time.perf_counter() - began))
+
+    def stop(self) -> int:
+        self._done.set()
+        self._thread.join()
+        return self.peak
+
+
 def run(cmd: list[str], cwd: Path, *, env: dict | None = None, timeout: float | None = None) -> Run:
     """Run ``cmd`` to completion (or kill it after ``timeout`` seconds). Its output goes to an
     anonymous temporary file, never into the folder being built."""
@@ -73,21 +97,7 @@ def run(cmd: list[str], cwd: Path, *, env: dict | None = None, timeout: float | 
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
-    peak = [0]
-    done = threading.Event()
-
-    def sample() -> None:
-        # Reading smaps of a multi-gigabyte tree takes milliseconds of kernel time: wait ten
-        # times as long as the last reading took (at least 100 ms), so the sampler never takes
-        # more than a tenth of a core from the build it measures.
-        pause = 0.1
-        while not done.wait(pause):
-            began = time.perf_counter()
-            peak[0] = max(peak[0], tree_rss(proc.pid))
-            pause = max(0.1, 10 * (time.perf_counter() - began))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    sampler = PeakSampler(proc.pid)
     timed_out = False
     deadline = started + timeout if timeout else None
     while True:
@@ -101,11 +111,10 @@ def run(cmd: list[str], cwd: Path, *, env: dict | None = None, timeout: float | 
             break
         time.sleep(0.01)
     seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
+    peak = sampler.stop()
     proc.returncode = os.waitstatus_to_exitcode(status)
     log.seek(0)
     output = log.read().decode("utf-8", "replace")
     log.close()
-    return Run(seconds=seconds, peak_bytes=max(peak[0], usage.ru_maxrss * 1024),
+    return Run(seconds=seconds, peak_bytes=max(peak, usage.ru_maxrss * 1024),
                returncode=proc.returncode, timed_out=timed_out, output=output[-4000:])

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from markupsafe import escape
 
-from bench.measure import tree_rss
+from bench.measure import PeakSampler
 
 STEPS = ("first page", "edit visible", "new feed on home")
 TIMEOUT = 600.0
@@ -85,16 +85,7 @@ def session(site: Path, extra_feed: Path, builtin_base: str, python: str, env: d
     with open(out_log, "w") as out:
         proc = subprocess.Popen([python, "-m", "digest", "serve", "--port", str(port)], cwd=site, env=env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    peak, done = [0], threading.Event()
-
-    def sample() -> None:
-        pause = 0.1
-        while not done.wait(pause):
-            began = time.perf_counter()
-            peak[0] = max(peak[0], tree_rss(proc.pid))
-            pause = max(0.1, 10 * (time.perf_counter() - began))
-
-    threading.Thread(target=sample, daemon=True).start()
+    sampler = PeakSampler(proc.pid)
     seconds: dict[str, float | None] = {step: None for step in STEPS}
     started = time.perf_counter()
     try:
@@ -136,9 +127,9 @@ def session(site: Path, extra_feed: Path, builtin_base: str, python: str, env: d
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        done.set()
+        peak = sampler.stop()
     output = out_log.read_text(encoding="utf-8", errors="replace")
-    return Session(seconds, peak[0], output.count("Traceback"), output[-4000:])
+    return Session(seconds, peak, output.count("Traceback"), output[-4000:])
 
 
 def _mount(site: Path, port: int) -> str:
