@@ -10,7 +10,8 @@ line per build request on stdin, ``{"first": [site paths]}``, and reads JSON lin
 - ``{"event": "first", "changed": [...]}``: the pages open in a browser are rendered and in
   place; ``changed`` names those whose bytes changed;
 - ``{"event": "done", "summary": "...", "written": N, "problems": [...]}``: the whole site is;
-- ``{"event": "error", "message": "..."}``: the build failed; the last good site is untouched.
+- ``{"event": "error", "message": "..."}``: the build failed; the last good site is untouched;
+- ``{"event": "warm", "seconds": N}``: after a no-change start, the model is now in memory.
 
 Closing stdin ends it; SIGTERM ends it cleanly (staging folders and Pagefind runs removed).
 """
@@ -21,6 +22,7 @@ import json
 import os
 import signal
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Callable, TextIO
@@ -80,10 +82,13 @@ class Rebuilder:
             return
         self.send({"event": "done", "summary": result.summary(), "written": result.written,
                    "problems": list(result.problems)})
-        try:
-            self.builder.warm()  # a no-change start left no model in memory; the next edit needs it
-        except Exception:  # the next build reports whatever is wrong
-            pass
+        if not self.builder.has_model:
+            started = time.perf_counter()
+            try:
+                self.builder.warm()  # a no-change start left no model in memory; the next edit needs it
+            except Exception:  # the next build reports whatever is wrong
+                return
+            self.send({"event": "warm", "seconds": round(time.perf_counter() - started, 2)})
 
 
 def main(argv: list[str] | None = None, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:

@@ -201,8 +201,14 @@ class Coordinator:
     def __init__(self, preview: Preview, root: Path):
         self.preview, self.root = preview, root
         self.messages: "queue.Queue[dict]" = queue.Queue()
-        self.process = BuildProcess(root, self.messages.put)
+        self.process = BuildProcess(root, self._on_message)
         self.problems: tuple[str, ...] | None = None
+
+    def _on_message(self, message: dict) -> None:
+        if message.get("event") == "warm":  # between builds: said at once, nobody waits for it
+            self.preview.log(f"model in memory ({message['seconds']:.2f} s): edits render at once")
+        else:
+            self.messages.put(message)
 
     def build(self, started_by: str) -> dict:
         """One build, waited for; returns its last message."""
