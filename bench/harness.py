@@ -284,9 +284,9 @@ def find_tools(opts: Options) -> Options:
 def run_all(opts: Options, log=print) -> list[Result]:
     opts = find_tools(opts)
     results: list[Result] = []
-    for size in opts.sizes:
-        c = prepare(size, opts.work, log=log)
-        runs = opts.runs if size < 100_000 else opts.big_runs
+    for stories in opts.sizes:
+        c = prepare(stories, opts.work, log=log)
+        runs = opts.runs if stories < 100_000 else opts.big_runs
         results += bench_digest(c, opts, runs, log=log)
         results += bench_preview(c, opts, runs, log=log)
         if opts.peers:

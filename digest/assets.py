@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 from digest.config import Config
-from digest.resources import BUILTIN_STATIC, BUILTIN_TEMPLATES  # package data (wheel) or the checkout
+from digest.resources import BUILTIN_STATIC, BUILTIN_TEMPLATES  # noqa: F401 (re-exported) package data or the checkout
 
 
 def static_files(config: Config) -> dict[str, bytes]:

@@ -127,11 +127,12 @@ class Builder:
         site, made = self.model(store, self.jobs)
         if self._prepared is None:
             self._prepared = prepare(site, config)
+        if first and on_first:  # before anything else, even the search index: an editor is looking
+            on_first(render_first(site, config, self._prepared, first))
         self.tell("rendering", 0, 0)
         # Each file goes to the writer as soon as it is rendered and is then dropped (the parent
         # never holds the whole site); pages whose inputs did not change are not rendered at all.
-        written = update_site(render(site, config, self.jobs, store, previous.fresh, first, on_first, self._prepared),
-                              out_dir, previous)
+        written = update_site(render(site, config, self.jobs, store, previous.fresh, self._prepared), out_dir, previous)
         stats = written.counts()
         total = sum(entry.size for entry in written.manifest.values())
         snapshot = buildstate.Snapshot(files=stats["files"], stories=len(site.order), sources=len(site.sources),
@@ -183,7 +184,8 @@ def prepare(site: Site, config: Config) -> Prepared:
 
 
 def render_first(site: Site, config: Config, prepared: Prepared, first: Collection[str]) -> list[Artifact]:
-    """Only the pages at the site paths in ``first``, unkeyed: what serve shows at once."""
+    """Only the pages at the site paths in ``first``, unkeyed: what serve shows at once. The build
+    renders them again with their keys (a page or two), and the writer finds the same bytes."""
     env = templating.make_env(config)
     version = assets.asset_version(assets.static_files(config))
     wanted = set(first)
@@ -192,17 +194,14 @@ def render_first(site: Site, config: Config, prepared: Prepared, first: Collecti
 
 
 def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None = None,
-           fresh: Callable[[str, str], bool] | None = None, first: Collection[str] = (),
-           on_first: Callable[[list[Artifact]], None] | None = None,
-           prepared: Prepared | None = None) -> Iterator[Output]:
+           fresh: Callable[[str, str], bool] | None = None, prepared: Prepared | None = None) -> Iterator[Output]:
     """Every file of the site, as a stream of artifacts, each made when it is needed (pages a
     batch at a time) for a writer that stores and drops them. Every path comes once.
 
     A file's key names everything it is made from (code, config, templates, static files and
     its own data; see fingerprint.py). With ``fresh(path, key)`` (the writer's knowledge of
     ``dist/``), a page, newsletter or feed whose key is unchanged is not rendered and comes as
-    ``Unchanged``: after a new feed, only the files it touches are made. Pages at the paths in
-    ``first`` are rendered first and also handed to ``on_first``."""
+    ``Unchanged``: after a new feed, only the files it touches are made."""
     env = templating.make_env(config)
     static = assets.static_files(config)
     version = assets.asset_version(static)
@@ -210,19 +209,11 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
     content_key = fingerprint.of(cache.version if cache is not None else code_version(), repr(config))
     render_key = fingerprint.of(content_key, fingerprint.of_files(Path(d) for d in env.loader.searchpath), version)
     keyer = (render_key, memo, fresh)
-    early: list[Output] = []
-    if first:  # before anything else, even the search index: an editor is looking at these
-        wanted = set(first)
-        early = list(iter_pages([p for p in pages if p.path in wanted], site, config, env, version, 1, keyer))
-        if on_first:
-            on_first([a for a in early if isinstance(a, Artifact)])
-    # Pagefind starts next, as its own process beside the renderers: after a new feed it is the
+    # Pagefind starts first, as its own process beside the renderers: after a new feed it is the
     # longest single piece of work. It is polled between batches of pages (no thread).
     with search.Indexer(search.documents(views, config.language), config.language, cache) as index:
         for artifact in chain(
-            early,
-            iter_pages([p for p in pages if p.path not in first] if first else pages, site, config, env, version,
-                       jobs, keyer),
+            iter_pages(pages, site, config, env, version, jobs, keyer),
             iter_edition_files(site, config, env, views, fresh=fresh, jobs=jobs,
                                keys=lambda week, picks: fingerprint.of(render_key, "edition", week.name, repr(picks),
                                                                         [views[k] for k in week.keys], memo=memo)),

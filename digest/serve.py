@@ -82,8 +82,8 @@ class Preview:
         self.open: dict[str, int] = {}  # site path → tabs showing it
         self.changed = threading.Condition()
 
-    def token(self, generation: int | None = None) -> str:
-        return f"{self.instance}-{self.generation if generation is None else generation}"
+    def token(self) -> str:
+        return f"{self.instance}-{self.generation}"
 
     def generation_of(self, token: str) -> int | None:
         instance, _, number = token.rpartition("-")
@@ -242,7 +242,7 @@ class Coordinator:
                 preview.publish()
             elif message["written"]:
                 # Tabs whose page was rendered first already reloaded; the others reload now.
-                preview.publish(None if not first else [p for p in self._all_open() if p not in first])
+                preview.publish(None if not first else [p for p in preview.open_pages() if p not in first])
         elif event == "error":
             changed = message["message"] != preview.error
             preview.error = message["message"]
@@ -254,9 +254,6 @@ class Coordinator:
             self.preview.log(f"error: {preview.error}")
             preview.publish()
         return message
-
-    def _all_open(self) -> list[str]:
-        return self.preview.open_pages()
 
 
 def inject(page: bytes, token: str, error: str | None = None, events: str = "/" + EVENTS) -> bytes:

@@ -7,7 +7,7 @@ so an editor overrides any single template by dropping a file of the same name i
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from html import unescape
 from typing import Callable
 from urllib.parse import urlsplit
