@@ -24,7 +24,7 @@ from digest.newsletter import iter_edition_files
 from digest.normalize import normalize
 from digest.pages import Page, build_pages, iter_pages
 from digest.parsecache import (DEFAULT_DIR, ParseCache, Progress, classify_all, code_version, default_jobs, prune,
-                               read_sources, to_articles)
+                               prune_bodies, read_sources, to_articles)
 from digest.site import build_site
 from digest.sources import read_cache, read_source
 from digest.views import article_views
@@ -64,15 +64,17 @@ def build_model(config: Config, environ=os.environ, parse_cache: ParseCache | No
     reports = read_cache(cache, lambda paths: read_sources(paths, store, jobs, read_source, progress))
     reports = tuple(language.undeclarable(reports, config.feed_languages))  # snapshots: no second warning
     reports += rolled_off(cache, reports)  # stories that left a feed, from fetch's snapshots
-    articles = normalize(reports, to_articles(reports, store, jobs, progress))
+    reread = lambda name: read_source(cache / name)  # noqa: E731 - raw bodies of a file read from the parse cache
+    articles = normalize(reports, to_articles(reports, store, jobs, progress, reread))
     articles = language.assign(articles, config.feed_languages, config.language)
     articles = unify_tag_spellings(classify_all(articles, config, store, jobs, progress))
     slug_key = store.key("slugs")
     slugs = store.load("slugs", slug_key)
     slugs = slugs if isinstance(slugs, dict) else {}
     before = dict(slugs)
-    site = build_site(articles, reports, config, environ, slugs)
-    site = replace(site, problems=site.problems + stale_picks(site, config))  # warn, build without them
+    site = build_site(articles, reports, config, environ, slugs, store.bodies)
+    cached = ((store.bodies.problem,) if store.bodies.problem else ()) + tuple(store.problems)
+    site = replace(site, problems=cached + site.problems + stale_picks(site, config))  # warn, build without them
     store.digests.clear()  # it holds every raw item; the model no longer needs them
     if slugs != before:
         store.store("slugs", slug_key, slugs)
@@ -140,6 +142,7 @@ class Builder:
         buildstate.save(store, inputs, out_dir, snapshot, written.manifest)
         if made:  # entries for files and code that are gone (only a build that read them all knows)
             prune(store, ("sources", "articles", "search", "slugs", "classified"))
+            prune_bodies(store)
         self.tell("done", 0, 0)
         return BuildResult(files=stats["files"], written=stats["written"], unchanged=stats["unchanged"],
                            seconds=time.perf_counter() - started, stories=len(site.order), sources=len(site.sources),

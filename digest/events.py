@@ -39,13 +39,13 @@ from typing import Iterable, Mapping
 from rapidfuzz.distance import Indel
 
 from digest.model import EXACT, Article
-from digest.text import fold, plain
+from digest.normalize import LEAD_CHARS  # how much of the body beyond the title and excerpt is read
+from digest.text import fold, opening
 
 WINDOW = timedelta(days=3)
 THRESHOLD = 0.3
 ANCHORS = 3  # names (capitalised words) or numbers both stories must share
 BLOCK_KEYS = 8  # each story's rarest words used to find candidates
-LEAD_CHARS = 400  # how much of the body beyond the title and excerpt is read
 NAME_SIMILARITY = 0.88  # rapidfuzz normalized Indel similarity of two spellings of one name
 
 _WORD = re.compile(r"[^\W\d_](?:[\w’'-]*\w)?|\d+(?:[.,]\d+)*")
@@ -342,11 +342,9 @@ def _doc(article: Article, place_index: dict[str, list[tuple[str, str]]], memo: 
     """The story's words, names and places, from its title, excerpt and the start of its body.
     ``memo`` holds what each distinct token gives, so a 10,000-story archive's million tokens
     cost a dictionary lookup each."""
-    body = article.body_html[:LEAD_CHARS * 3]
-    if body.rfind("<") > body.rfind(">"):
-        body = body[:body.rfind("<")]  # a tag cut in half is not text
     # The excerpt is the story's opening or its summary; the body adds words only to a short one.
-    lead = plain(body)[:LEAD_CHARS] if len(article.excerpt) < LEAD_CHARS // 2 else ""
+    lead = "" if len(article.excerpt) >= LEAD_CHARS // 2 else (
+        opening(article.body_html, LEAD_CHARS) if article.body_html else article.lead)
     text = " ".join((article.title, article.excerpt, lead))
     words, names, spelled, found = set(), set(), {}, set()
     for token in dict.fromkeys(_WORD.findall(text)):  # in text order, so names are spelled the same each run

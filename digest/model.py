@@ -53,6 +53,9 @@ class RawItem:
     base_url: str | None = None  # for resolving relative links in the body
     truncated: bool = False  # the source only gave a teaser
     language: str = ""  # as the item (else its feed) declares it, raw; digest/language.py decides
+    # Set when content_html was emptied to keep the report light (parsecache.py): the key of
+    # the body it held (store.body_key), so items that differ only in their body still differ.
+    content_digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,14 @@ class Article:
     categories: tuple[str, ...] = ()  # raw feed categories, kept for the record
     word_count: int = 0
     language: str = ""  # BCP 47 primary tag (digest/language.py)
+    # The body lives in the body store (store.py) under body_key; the model's articles have
+    # body_html '' (an article made by hand, e.g. in a test, may still carry it). What readers
+    # of the model need from the body is kept here: its size (dedupe keeps the longer), its
+    # first image (link previews) and the plain text of its opening (events.py).
+    body_key: str = ""
+    body_size: int = 0
+    image: str | None = None
+    lead: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,3 +135,13 @@ class Site:
     problems: tuple[str, ...] = field(default=())
     events: Mapping[str, Any] = field(default_factory=dict)  # id -> events.Event, for stories other outlets covered too
     languages: tuple[Group, ...] = ()  # most stories first; none for a site in one language
+    # store.Bodies holding the articles' bodies (None: the articles carry them). Not compared:
+    # the articles' body_key (a hash of the body) already says which body each one has.
+    bodies: Any = field(default=None, compare=False, repr=False)
+
+    def body(self, key: str) -> str:
+        """The body of the article ``key``: its own (an article made by hand), else the store's."""
+        article = self.articles[key]
+        if article.body_html or self.bodies is None:
+            return article.body_html
+        return self.bodies.get(article.body_key)

@@ -135,7 +135,7 @@ def make_edition(site: Site, config: Config, week: Group, views: dict[str, dict]
             "source_url": _href(view["source_url"]) if _is_web(view["source_url"]) else None,
             "publisher": view["publisher"], "excerpt": view["excerpt"], "date_label": view["date_label"],
             "authors": [a["name"] for a in view["authors"]], "countries": [c["name"] for c in view["countries"]],
-            "image": _image(article.body_html, article.title) if with_image else None,
+            "image": _image(site.body(key), article.title) if with_image else None,
             "also": [{"title": o["title"], "publisher": o["publisher"], "date_label": views[o["id"]]["date_label"],
                       "url": _href(urls.absolute(config.base_url, o["path"]))} for o in view["also"]],
             # marked only where it differs from the edition's own language (the site's)

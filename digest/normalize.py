@@ -9,8 +9,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from digest import language
 from digest.body import clean_body
 from digest.model import Article, RawItem, SourceReport
-from digest.text import EXCERPT_LIMIT, clean_line, excerpt, fold, plain, short_hash, slugify, squash
+from digest.store import body_key
+from digest.text import EXCERPT_LIMIT, clean_line, excerpt, first_image, fold, opening, plain, short_hash, slugify, squash
 
+LEAD_CHARS = 400  # of a body's opening kept in the model (events.py reads no more)
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|mc_cid|mc_eid|yclid|_ga|ref|ref_src|cmpid)$", re.I)
 # Bylines and photo credits at the end of a body are not what a listing's excerpt should say.
 _CREDIT = re.compile(r"^(credits?\s*:|written by|translated|edited by|interview by|originally written)", re.I)
@@ -102,6 +104,10 @@ def to_article(item: RawItem) -> Article:
         word_count=len(text.split()),
         # declared, else detected; '' (unsure) takes the feed's configured or the site's later
         language=language.normalize_tag(item.language) or language.detect(f"{title}.\n{text}"),
+        body_key=body_key(body),
+        body_size=len(body),
+        image=first_image(body),
+        lead=opening(body, LEAD_CHARS),
     )
 
 
@@ -122,16 +128,22 @@ def merge(first: Article, other: Article) -> Article:
     def union(a, b):
         return tuple(dict.fromkeys(a + b))
 
-    body = first.body_html if len(first.body_html) >= len(other.body_html) else other.body_html
+    # The longer body wins, with what was taken from it (the model holds sizes, not bodies)
+    longer = first if _size(first) >= _size(other) else other
     return replace(
         first,
         sources=union(first.sources, other.sources),
         categories=union(first.categories, other.categories),
         authors=union(first.authors, other.authors),
-        body_html=body,
+        body_html=longer.body_html, body_key=longer.body_key, body_size=longer.body_size,
+        image=longer.image, lead=longer.lead,
         truncated=first.truncated and other.truncated,
         published=first.published or other.published,
     )
+
+
+def _size(article: Article) -> int:
+    return len(article.body_html) if article.body_html else article.body_size
 
 
 def normalize(reports: tuple[SourceReport, ...], converted=None) -> list[Article]:

@@ -28,12 +28,14 @@ import pickle
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Sequence
 
 import digest
 from digest.model import Article, SourceReport
 from digest.sources import meta
+from digest.store import Bodies, body_key, without_bodies
 
 DEFAULT_DIR = Path(".digest-cache")
 _MAGIC = b"digest-parse-cache 1\n"
@@ -74,6 +76,16 @@ class ParseCache:
     # Digests of pickled items and articles met in this build, by identity (the object is kept
     # with its digest, so an id is never reused): keys without pickling 150 MB again.
     digests: dict = field(default_factory=dict, compare=False)
+    # The reports read from their files in this build, raw bodies and all, by file name, until
+    # their stories are cleaned (reports from the cache come without raw bodies).
+    raw: dict = field(default_factory=dict, compare=False)
+    bodies_used: set = field(default_factory=set, compare=False)  # body keys of this build, for prune_bodies()
+    problems: list = field(default_factory=list, compare=False)  # "file: what went wrong" lines for the build
+
+    @cached_property
+    def bodies(self) -> Bodies:
+        """The cleaned bodies (store.py), beside the pickles; opened on first use."""
+        return Bodies(self.root)
 
     def digest(self, obj) -> bytes:
         """sha256 of ``obj`` pickled; for a tuple of items, by the identity of its elements."""
@@ -212,10 +224,30 @@ def read_sources(paths: Sequence[Path], cache: ParseCache, jobs: int,
     cache.stats.hits += len(paths) - len(missing)
     cache.stats.misses += len(missing)
     for i, report in zip(missing, _map(read, [paths[i] for i in missing], jobs, progress, "reading sources")):
-        out[i] = report
+        light = without_bodies(report)
+        # Not cache.digest(): that would keep the raw items alive for the whole build.
+        digest = hashlib.sha256(pickle.dumps(report.items, protocol=pickle.HIGHEST_PROTOCOL)).digest()
+        cache.remember(light.items, digest)  # the light items answer to the full items' digest
+        cache.raw[report.file] = report
+        out[i] = light
         if keys[i]:
-            cache.store("sources", keys[i], (report, cache.digest(report.items)))
+            cache.store("sources", keys[i], (light, digest))
     return tuple(out)
+
+
+def _with_bodies(report: SourceReport, full: SourceReport | None) -> SourceReport | None:
+    """``report`` (light, and perhaps changed by the cache-wide audit) with the raw bodies of
+    ``full``, the same file read in full; None when they are not the same items."""
+    if full is None or len(full.items) != len(report.items):
+        return None
+    items = []
+    for light, item in zip(report.items, full.items):
+        if light.content_digest:
+            if body_key(item.content_html) != light.content_digest:
+                return None
+            light = replace(light, content_html=item.content_html, content_digest="")
+        items.append(light)
+    return replace(report, items=tuple(items))
 
 
 def _articles_of(report: SourceReport) -> tuple[Article, ...]:
@@ -224,23 +256,52 @@ def _articles_of(report: SourceReport) -> tuple[Article, ...]:
 
 
 def to_articles(reports: Sequence[SourceReport], cache: ParseCache, jobs: int,
-                progress: Progress | None = None) -> list[Article]:
-    """``to_article`` of every item of every report, in order, cached per report."""
+                progress: Progress | None = None,
+                reread: Callable[[str], SourceReport | None] | None = None) -> list[Article]:
+    """``to_article`` of every item of every report, in order, cached per report. The articles
+    come without their bodies, which go to ``cache.bodies``; a cached report whose bodies the
+    store no longer has is cleaned again. ``reread(file)`` reads a light report's file again,
+    for its raw bodies, when this build did not read it."""
     keys = [cache.key("articles", cache.digest(r.items)) if cache.root else "" for r in reports]
     out: list = [None] * len(reports)
+    stored = cache.bodies.keys() if cache.root else set()
     for i, k in enumerate(keys):
         entry = cache.load("articles", k) if k else None
         if (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], tuple)
-                and len(entry[0]) == len(reports[i].items) == len(entry[1])):
+                and len(entry[0]) == len(reports[i].items) == len(entry[1])
+                and all(a.body_key in stored for a in entry[0])):
             out[i] = entry[0]
             for article, value in zip(*entry):
                 cache.remember(article, value)
     missing = [i for i, a in enumerate(out) if a is None]
-    for i, articles in zip(missing, _map(_articles_of, [reports[i] for i in missing], jobs, progress, "cleaning bodies")):
-        out[i] = articles
-        if cache.root:
+    full = [_full(reports[i], cache, reread) for i in missing]
+    for i, report, articles in zip(missing, full, _map(_articles_of, full, jobs, progress, "cleaning bodies")):
+        cache.bodies.put_many(a.body_html for a in articles)
+        out[i] = articles = tuple(replace(a, body_html="") for a in articles)
+        if cache.root and not any(item.content_digest for item in report.items):
             cache.store("articles", keys[i], (articles, tuple(cache.digest(a) for a in articles)))
+    cache.raw.clear()  # the raw bodies are cleaned and stored: let them go
+    cache.bodies_used.update(a.body_key for articles in out for a in articles)
     return [a for articles in out for a in articles]
+
+
+def _full(report: SourceReport, cache: ParseCache, reread) -> SourceReport:
+    """The report with its raw bodies: as read in this build, or read again."""
+    if not any(i.content_digest for i in report.items):
+        return report
+    full = _with_bodies(report, cache.raw.get(report.file))
+    if full is None and reread is not None:
+        full = _with_bodies(report, reread(report.file))
+    if full is None:  # the file changed under the build: its stories go without text, uncached
+        cache.problems.append(f"{report.file}: changed while the build read it; its stories are shown "
+                              "without their text until the next build")
+        return report
+    return full
+
+
+def prune_bodies(cache: ParseCache) -> int:
+    """Remove the bodies no article of this build has (call after a build that read them all)."""
+    return cache.bodies.keep_only(cache.bodies_used) if cache.root else 0
 
 
 _CLASSIFY_FIELDS = ("countries", "country_reasons", "tags", "authors")
@@ -251,6 +312,10 @@ def _classify_chunk(args) -> list[tuple]:
     from digest.classify import Classifier
     classifier = Classifier(countries, tag_aliases, author_aliases)
     return [tuple(getattr(c, f) for f in _CLASSIFY_FIELDS) for c in map(classifier.classify, articles)]
+
+
+def _with_body(article: Article, bodies: Bodies) -> Article:
+    return article if article.body_html or not article.body_key else replace(article, body_html=bodies.get(article.body_key))
 
 
 def classify_all(articles: list[Article], config, cache: ParseCache, jobs: int,
@@ -267,7 +332,9 @@ def classify_all(articles: list[Article], config, cache: ParseCache, jobs: int,
     missing = [i for i, r in enumerate(results) if r is None]
     if missing:
         step = max(1, -(-len(missing) // (jobs * 4)))
-        chunks = [([articles[i] for i in missing[s:s + step]], *setting) for s in range(0, len(missing), step)]
+        # Countries are also named in the body: the stories to classify get theirs back.
+        chunks = [([_with_body(articles[i], cache.bodies) for i in missing[s:s + step]], *setting)
+                  for s in range(0, len(missing), step)]
         flat = [r for chunk in _map(_classify_chunk, chunks, jobs if len(missing) > 500 else 1,
                                                 progress, "classifying") for r in chunk]
         for i, r in zip(missing, flat):

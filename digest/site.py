@@ -12,6 +12,7 @@ from digest import language
 from digest.config import Config
 from digest.events import group as group_events
 from digest.model import UNKNOWN, Article, Group, Site, SourceReport
+from digest.store import without_bodies
 from digest.text import fold, short_hash, slugify
 
 
@@ -78,7 +79,8 @@ def week_of(article: Article) -> str | None:
 
 
 def build_site(articles: list[Article], reports: tuple[SourceReport, ...], config: Config,
-               environ=os.environ, slugs: dict[str, str] | None = None) -> Site:
+               environ=os.environ, slugs: dict[str, str] | None = None, bodies=None) -> Site:
+    """The model. ``bodies`` is the store holding the articles' bodies (None: they carry them)."""
     articles = assign_slugs(articles, slugs)
     ordered = sorted(articles, key=sort_key)
     store = {a.id: a for a in ordered}
@@ -121,17 +123,9 @@ def build_site(articles: list[Article], reports: tuple[SourceReport, ...], confi
     events, unmatched = group_events(ordered, {c.name: c.places for c in config.countries}, config.events)
     return Site(
         articles=store, order=order, countries=countries, tags=tags, authors=authors, weeks=weeks,
-        sources=tuple(_without_bodies(r) for r in reports), rates=rates, now=build_now(ordered, reports, environ),
-        problems=problems + unmatched, events=events, languages=languages,
+        sources=tuple(without_bodies(r) for r in reports), rates=rates, now=build_now(ordered, reports, environ),
+        problems=problems + unmatched, events=events, languages=languages, bodies=bodies,
     )
-
-
-def _without_bodies(report: SourceReport) -> SourceReport:
-    """The report as the sources page needs it: every item, but not its raw body, which the
-    articles already hold cleaned (at 10,000 stories the raw bodies are 150 MB of the model)."""
-    if not any(i.content_html for i in report.items):
-        return report
-    return replace(report, items=tuple(replace(i, content_html="") if i.content_html else i for i in report.items))
 
 
 def _latest_rates(reports):

@@ -93,3 +93,21 @@ def excerpt(text: str, limit: int = EXCERPT_LIMIT) -> str:
     if end > limit * 0.6:
         return cut[: end + 1]
     return cut[: cut.rfind(" ")].rstrip(",;:–-") + "…"
+
+
+_IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="(https?://[^"]+)"')
+
+
+def first_image(body_html: str) -> str | None:
+    """The first absolute http(s) image in a (sanitized) body, for link previews."""
+    match = _IMG_SRC.search(body_html)
+    return html.unescape(match.group(1)) if match else None
+
+
+def opening(body_html: str, chars: int) -> str:
+    """The plain text of about the first ``chars`` characters of a body (its markup not counted
+    beyond three times that), without reading the rest."""
+    start = body_html[:chars * 3]
+    if start.rfind("<") > start.rfind(">"):
+        start = start[:start.rfind("<")]  # a tag cut in half is not text
+    return plain(start)[:chars]

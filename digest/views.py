@@ -3,15 +3,11 @@ once per build. Templates never see model objects."""
 
 from __future__ import annotations
 
-import re
-from html import unescape
-
 from digest import budget, events, urls
 from digest.config import Config
 from digest.model import APPROXIMATE, EXACT, Article, Group, Site
 from digest.templating import format_date, week_label
-
-_IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="(https?://[^"]+)"')
+from digest.text import first_image
 
 
 class Html:
@@ -40,6 +36,39 @@ class Html:
         return (Html, (self.text,))
 
 
+class StoredHtml:
+    """A sanitized body that stays in the body store (store.py) until a template, feed or search
+    document outputs it, and is then read and dropped: the views of 10,000 stories hold keys,
+    not 100 MB of bodies. Pickled (page keys) as its key, which is a hash of the body."""
+
+    __slots__ = ("key", "store")
+
+    def __init__(self, key: str, store):
+        self.key, self.store = key, store
+
+    def __html__(self) -> str:
+        return self.store.get(self.key)
+
+    __str__ = __html__
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, StoredHtml) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __reduce__(self):
+        return (StoredHtml, (self.key, self.store))
+
+
+def body_view(article: Article, bodies) -> Html | StoredHtml:
+    if article.body_html or bodies is None:
+        return Html(article.body_html)
+    if bodies.in_memory:  # kept in memory anyway: no need to look it up late
+        return Html(bodies.get(article.body_key))
+    return StoredHtml(article.body_key, bodies)
+
+
 def group_path(group: Group) -> str:
     return urls.group(group.kind, group.slug)
 
@@ -57,7 +86,7 @@ def article_view(article: Article, site: Site, group_paths: dict[tuple[str, str]
         "path": urls.article(article.slug),
         "title": article.title,
         "excerpt": article.excerpt,
-        "body_html": Html(article.body_html),
+        "body_html": body_view(article, site.bodies),
         "publisher": article.publisher,
         "source_url": article.source_url,
         "published": article.published,
@@ -73,18 +102,12 @@ def article_view(article: Article, site: Site, group_paths: dict[tuple[str, str]
         "reading_minutes": max(1, round(article.word_count / 230)),
         "sources": list(article.sources),
         "language": article.language,
-        "image": first_image(article.body_html),
+        "image": first_image(article.body_html) if article.body_html else article.image,
         # The event is part of the view, so a page re-renders when its event changes.
         "event": site.events[article.id].id if article.id in site.events else None,
         "also": events.others(site.events, site.articles, article.id),
         "archived": False,  # budget.archived: the body is at the publisher only
     }
-
-
-def first_image(body_html: str) -> str | None:
-    """The first absolute http(s) image in the (sanitized) body, for link previews."""
-    match = _IMG_SRC.search(body_html)
-    return unescape(match.group(1)) if match else None
 
 
 def article_views(site: Site, full_text_weeks: int = 0) -> dict[str, dict]:

@@ -141,7 +141,8 @@ def update_site(files: Mapping[str, bytes] | Iterable[Output | tuple[str, bytes]
     in_place = out_dir.is_dir() and not out_dir.is_symlink()
     if previous is None:
         previous = Previous(out_dir, None)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-new-", dir=out_dir.parent))
+    _clear_abandoned(out_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-new-{os.getpid()}-", dir=out_dir.parent))
     site = _InPlace(out_dir, tmp, previous) if in_place else _Fresh(tmp)
     pairs = sorted(files.items()) if isinstance(files, Mapping) else files
     try:
@@ -158,6 +159,22 @@ def update_site(files: Mapping[str, bytes] | Iterable[Output | tuple[str, bytes]
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return result
+
+
+def _clear_abandoned(out_dir: Path) -> None:
+    """Remove the staging folders of builds that were killed (their process is gone); a build
+    still running beside this one keeps its own."""
+    for folder in out_dir.parent.glob(f".{out_dir.name}-new-*"):
+        pid = folder.name[len(f".{out_dir.name}-new-"):].split("-", 1)[0]
+        if not pid.isdigit():
+            continue  # not one of ours (or from before pids were in the name): left alone
+        try:
+            os.kill(int(pid), 0)
+            continue  # that build is still running
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            continue  # another user's live process
 
 
 class _Fresh:
