@@ -12,7 +12,7 @@ from pathlib import Path
 from itertools import chain
 from typing import Callable, Collection, Iterator, NamedTuple
 
-from digest import assets, budget, buildstate, catalog, fingerprint, language, search, sitemap, templating
+from digest import assets, budget, buildstate, catalog, fingerprint, language, search, sitemap, templating, workers
 from digest.archive import rolled_off
 from digest.classify import unify_tag_spellings
 from digest.config import Config
@@ -167,6 +167,7 @@ class Builder:
             return self._model[1], False
         self._model = self._prepared = None  # let the old model go before the new one is made
         site = build_model(self.config, self.environ, store, jobs, self.progress)
+        workers.trim_heap()  # before render workers fork from this process
         self._model = (key, site)
         return site, True
 

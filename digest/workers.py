@@ -6,6 +6,8 @@ not by pickling, so handing out work costs nothing; only each range's results tr
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
@@ -23,6 +25,19 @@ def _start(fn: Callable, args: tuple) -> None:
 
 def _run(bounds: tuple[int, int]):
     return _JOB["fn"](*_JOB["args"], *bounds)
+
+
+def trim_heap() -> None:
+    """Give the memory freed by a finished stage back to the system. Cleaning 10,000 stories
+    leaves ~700 MB of freed but still-held heap in the process (glibc keeps it for reuse), which
+    every forked worker would then carry: a cold build's model process shrank from 840 to 156 MB.
+    A no-op where the C library has no ``malloc_trim``."""
+    gc.collect()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def can_fork() -> bool:
