@@ -34,7 +34,34 @@ def make_env(config: Config) -> jinja2.Environment:
     )
     env.filters["date"] = format_date
     env.filters["number"] = lambda n: f"{n:,}"
+    env.filters["clip"] = clip
+    # A card or a "more from" entry says lang only where the story's language is not the site's.
+    env.globals["site_language"] = config.language
+    # JSON-LD without the spaces json.dumps puts after "," and ":", and UTF-8 as it is rather
+    # than \uXXXX escapes (tojson still escapes <, >, & and ' for the script element).
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
     return env
+
+
+CARD_EXCERPT = 160  # characters of a summary on a card: two or three lines; the page has it all
+
+
+_SENTENCE_END = re.compile(r"[.!?…][”’\"»)]?(?= )")
+
+
+def clip(text: str, limit: int = CARD_EXCERPT) -> str:
+    """A card's summary: ``text`` when it fits in ``limit`` characters; else its whole sentences
+    that fit, when they fill at least half of it; else the words that fit, with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    ends = [m.end() for m in _SENTENCE_END.finditer(cut)]
+    if ends and ends[-1] >= limit // 2:
+        return cut[:ends[-1]]
+    cut = cut[:-1]
+    if text[limit - 1] != " " and " " in cut:
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip(" ,;:.–—-(") + "…"
 
 
 def format_date(value: datetime | None, style: str = "long") -> str:
