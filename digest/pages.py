@@ -233,7 +233,8 @@ def _render_range(pages: list[Page], templates: dict, common: dict, base_url: st
                 out.append(Unchanged(file, key))
                 continue
         link = linker(page.path, base_url)
-        html = templates[page.template].render(**common, **page.context, page_path=page.path,
-                                               url=link, absolute=absolute, card_html=cards.for_page(link))
+        card_html, row_html = cards.for_page(link)
+        html = templates[page.template].render(**common, **page.context, page_path=page.path, url=link,
+                                               absolute=absolute, card_html=card_html, row_html=row_html)
         out.append(Artifact(file, html.encode("utf-8"), key))
     return out

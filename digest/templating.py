@@ -89,7 +89,8 @@ def _link_mark(target: str) -> str:
 
 
 class Cards:
-    """Each article's card (the ``card`` macro of ``_macros.html``) rendered once per process,
+    """Each article's card (the ``card`` macro of ``_macros.html``; an archived story's ``row``)
+    rendered once per process,
     not once per listing it appears on (five to eight, plus "more from" lists). Its links are
     rendered as placeholders holding the target; each page fills in its own relative links,
     so the result is byte for byte what the macro gives on that page."""
@@ -108,12 +109,22 @@ class Cards:
             key = (a["path"], heading, excerpt)
             html = self._done.get(key)
             if html is None:
-                if self._macros is None:
-                    self._macros = self._env.get_template("_macros.html").make_module({"url": _link_mark})
-                html = self._done[key] = str(self._macros.card(a, heading, excerpt))
+                html = self._done[key] = str(self._module().card(a, heading, excerpt))
             return Markup(_LINK_MARK.sub(fill, html))
 
-        return card_html
+        def row_html(a: dict) -> Markup:
+            key = (a["path"], "row")
+            html = self._done.get(key)
+            if html is None:
+                html = self._done[key] = str(self._module().row(a))
+            return Markup(_LINK_MARK.sub(fill, html))
+
+        return card_html, row_html
+
+    def _module(self):
+        if self._macros is None:
+            self._macros = self._env.get_template("_macros.html").make_module({"url": _link_mark})
+        return self._macros
 
 
 def linker(from_path: str, base_url: str) -> Callable[[str], str]:
