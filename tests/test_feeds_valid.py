@@ -78,6 +78,7 @@ def test_article_pages_carry_canonical_opengraph_and_json_ld(seed_build, catalog
         assert len(descriptions) == 1, descriptions
         assert re.fullmatch(r'<meta name="description" property="og:description" content="[^"]+">', descriptions[0])
         assert '<meta property="og:type" content="article">' in html
+        assert re.search(r'<link rel="alternate" type="application/atom\+xml" title="[^"]+" href="(\.\./)+feed\.xml">', html)
         ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
         assert ld["@type"] == "NewsArticle" and ld["headline"] == article["title"][:110]
         assert ld["url"] == own and ld["@context"] == "https://schema.org"
