@@ -31,7 +31,10 @@ def catalog(site: Site) -> bytes:
             "sources": list(a.sources),
             "event": site.events[a.id].id if a.id in site.events else None,
         })
-    return (json.dumps({"articles": rows}, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    # Compact, one story a line: the indented form was a tenth of a large site's bytes in
+    # whitespace (10.8 MB at 10,000 stories), and a line per story still diffs and greps well.
+    lines = ",\n".join(json.dumps(row, ensure_ascii=False, separators=(",", ":")) for row in rows)
+    return ('{"articles":[\n' + lines + ("\n" if rows else "") + "]}\n").encode("utf-8")
 
 
 def robots(config: Config) -> bytes:

@@ -17,6 +17,7 @@ from digest.views import edition_view, group_path, news_article, source_view
 
 PARALLEL_PAGES = 1000  # below this, forking workers costs more than it saves
 PAGE_BATCH = 250  # pages per piece handed to a worker: what one result holds in transit
+MORE = 5  # stories in an article page's "more from" list
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,18 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
         more, shown = [], {key}
         for kind, names in (("country", article.countries), ("tag", article.tags)):
             for name in names[:2]:
-                # each story once: a tag's neighbours are often the country's (a repeated list
-                # was a third of an article page)
-                near = [k for k in _around(by_name[kind + name], key, positions, 3 + len(shown)) if k not in shown][:3]
+                # MORE stories in all, each once, from the first group that has them (the
+                # story's first country, as a rule): one list of five reads better than three
+                # of three, most of them the same country's, and costs half the bytes.
+                want = MORE - len(shown) + 1
+                if want <= 0:
+                    break
+                near = [k for k in _around(by_name[kind + name], key, positions, want + len(shown) - 1)
+                        if k not in shown][:want]
                 shown.update(near)
                 if near:
                     more.append({"label": name, "path": group_paths[(kind, name)], "articles": [views[k] for k in near]})
-        pages.append(Page(view["path"], "article.html", {"article": view, "more": more[:3],
+        pages.append(Page(view["path"], "article.html", {"article": view, "more": more,
                                                          "ld": news_article(view, config),
                                                          "page_language": view["language"]}))
 
@@ -227,7 +233,8 @@ def _render_range(pages: list[Page], templates: dict, common: dict, base_url: st
                 out.append(Unchanged(file, key))
                 continue
         link = linker(page.path, base_url)
-        html = templates[page.template].render(**common, **page.context, page_path=page.path,
-                                               url=link, absolute=absolute, card_html=cards.for_page(link))
+        card_html, row_html = cards.for_page(link)
+        html = templates[page.template].render(**common, **page.context, page_path=page.path, url=link,
+                                               absolute=absolute, card_html=card_html, row_html=row_html)
         out.append(Artifact(file, html.encode("utf-8"), key))
     return out

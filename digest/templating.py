@@ -34,7 +34,34 @@ def make_env(config: Config) -> jinja2.Environment:
     )
     env.filters["date"] = format_date
     env.filters["number"] = lambda n: f"{n:,}"
+    env.filters["clip"] = clip
+    # A card or a "more from" entry says lang only where the story's language is not the site's.
+    env.globals["site_language"] = config.language
+    # JSON-LD without the spaces json.dumps puts after "," and ":", and UTF-8 as it is rather
+    # than \uXXXX escapes (tojson still escapes <, >, & and ' for the script element).
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
     return env
+
+
+CARD_EXCERPT = 160  # characters of a summary on a card: two or three lines; the page has it all
+
+
+_SENTENCE_END = re.compile(r"[.!?…][”’\"»)]?(?= )")
+
+
+def clip(text: str, limit: int = CARD_EXCERPT) -> str:
+    """A card's summary: ``text`` when it fits in ``limit`` characters; else its whole sentences
+    that fit, when they fill at least half of it; else the words that fit, with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    ends = [m.end() for m in _SENTENCE_END.finditer(cut)]
+    if ends and ends[-1] >= limit // 2:
+        return cut[:ends[-1]]
+    cut = cut[:-1]
+    if text[limit - 1] != " " and " " in cut:
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip(" ,;:.–—-(") + "…"
 
 
 def format_date(value: datetime | None, style: str = "long") -> str:
@@ -62,7 +89,8 @@ def _link_mark(target: str) -> str:
 
 
 class Cards:
-    """Each article's card (the ``card`` macro of ``_macros.html``) rendered once per process,
+    """Each article's card (the ``card`` macro of ``_macros.html``; an archived story's ``row``)
+    rendered once per process,
     not once per listing it appears on (five to eight, plus "more from" lists). Its links are
     rendered as placeholders holding the target; each page fills in its own relative links,
     so the result is byte for byte what the macro gives on that page."""
@@ -81,12 +109,22 @@ class Cards:
             key = (a["path"], heading, excerpt)
             html = self._done.get(key)
             if html is None:
-                if self._macros is None:
-                    self._macros = self._env.get_template("_macros.html").make_module({"url": _link_mark})
-                html = self._done[key] = str(self._macros.card(a, heading, excerpt))
+                html = self._done[key] = str(self._module().card(a, heading, excerpt))
             return Markup(_LINK_MARK.sub(fill, html))
 
-        return card_html
+        def row_html(a: dict) -> Markup:
+            key = (a["path"], "row")
+            html = self._done.get(key)
+            if html is None:
+                html = self._done[key] = str(self._module().row(a))
+            return Markup(_LINK_MARK.sub(fill, html))
+
+        return card_html, row_html
+
+    def _module(self):
+        if self._macros is None:
+            self._macros = self._env.get_template("_macros.html").make_module({"url": _link_mark})
+        return self._macros
 
 
 def linker(from_path: str, base_url: str) -> Callable[[str], str]:

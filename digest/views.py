@@ -125,19 +125,17 @@ def article_views(site: Site, full_text_weeks: int = 0) -> dict[str, dict]:
 
 
 def news_article(view: dict, config: Config) -> dict:
-    """schema.org NewsArticle for search engines and link previews (JSON-LD)."""
+    """schema.org NewsArticle for search engines (JSON-LD): what the page's other metadata does
+    not already say. The description is <meta name="description">, the tags article:tag, the
+    language <html lang>, the canonical copy <link rel="canonical">."""
     ld = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
-        "headline": view["title"][:110],  # the excerpt is in <meta name="description">: not a third time here
+        "headline": view["title"][:110],
         "url": urls.absolute(config.base_url, view["path"]),
-        "mainEntityOfPage": view["source_url"] or urls.absolute(config.base_url, view["path"]),
         "publisher": {"@type": "Organization", "name": view["publisher"]},
         "author": [{"@type": "Person", "name": a["name"]} for a in view["authors"]]
         or [{"@type": "Organization", "name": view["publisher"]}],
-        "keywords": [t["name"] for t in view["tags"]],
-        "about": [{"@type": "Country", "name": c["name"]} for c in view["countries"]],
-        "inLanguage": view["language"] or config.language,
     }
     if view["published"] is not None and view["date_precision"] == EXACT:
         ld["datePublished"] = view["iso"]

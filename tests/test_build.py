@@ -122,6 +122,17 @@ def test_group_pages_list_newest_first(seed_build, catalog):
     assert dates == sorted(dates, reverse=True) and len(dates) == 7
 
 
+def test_catalog_is_compact_one_story_a_line(seed_build):
+    """articles.json without indentation (whitespace was a tenth of it), a story a line."""
+    out, _ = seed_build
+    text = (out / "articles.json").read_text(encoding="utf-8")
+    rows = json.loads(text)["articles"]
+    lines = text.splitlines()
+    assert lines[0] == '{"articles":[' and lines[-1] == "]}" and len(lines) == len(rows) + 2
+    for line, row in zip(lines[1:-1], rows):
+        assert line.removesuffix(",") == json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+
+
 def test_catalog_follows_the_contract(catalog, seed_build):
     out, _ = seed_build
     rows = json.loads((out / "articles.json").read_text())["articles"]

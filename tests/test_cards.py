@@ -30,10 +30,26 @@ def test_cached_card_equals_the_macro_on_every_page(seed_config, views):
         link = _linker(path, seed_config.base_url)
         for a in views + [odd]:
             for h, e in VARIANTS:
-                assert cached.render(a=a, h=h, e=e, card_html=cards.for_page(link)) == \
+                assert cached.render(a=a, h=h, e=e, card_html=cards.for_page(link)[0]) == \
                     macro.render(a=a, h=h, e=e, url=link), (path, a["path"], h, e)
     # Each article and variant went through the macro once, whatever the number of pages.
     assert len(cards._done) == (len(views) + 1) * len(VARIANTS)
+
+
+def test_cached_row_equals_the_macro_on_every_page(seed_config, views):
+    """An archived story's row in a listing (full_text_weeks), cached like the cards."""
+    env = make_env(seed_config)
+    macro = env.from_string('{% from "_macros.html" import row with context %}{{ row(a) }}')
+    cached = env.from_string("{{ row_html(a) }}")
+    cards = Cards(env)
+    archived = [dict(v, archived=True) for v in views]
+    for path in PATHS:
+        link = _linker(path, seed_config.base_url)
+        for a in archived:
+            html = cached.render(a=a, row_html=cards.for_page(link)[1])
+            assert html == macro.render(a=a, url=link), (path, a["path"])
+            assert html.startswith("<li><a href=") and a["date_label"] in html and "excerpt" not in html
+    assert len(cards._done) == len(views)
 
 
 def test_a_site_override_of_the_card_macro_is_used(tmp_path, seed_config, views):
@@ -42,5 +58,5 @@ def test_a_site_override_of_the_card_macro_is_used(tmp_path, seed_config, views)
         '{% macro card(a, heading="h3", excerpt=true) %}<x href="{{ url(a.path) }}">{{ a.title }}</x>{% endmacro %}')
     config = replace(seed_config, root=tmp_path, templates_dir=tmp_path / "templates")
     cards = Cards(make_env(config))
-    html = cards.for_page(_linker("countries/kazakhstan/", config.base_url))(views[0])
+    html = cards.for_page(_linker("countries/kazakhstan/", config.base_url))[0](views[0])
     assert html == f'<x href="../../{views[0]["path"]}index.html">{escape(views[0]["title"])}</x>'

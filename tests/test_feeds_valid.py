@@ -73,11 +73,16 @@ def test_article_pages_carry_canonical_opengraph_and_json_ld(seed_build, catalog
         own = "https://central-asia-digest.github.io/digest/" + article["url"]
         assert canonical == (article["source_url"] or own).replace("&", "&amp;")
         assert f'<meta property="og:url" content="{own}">' in html
-        assert re.search(r'<meta name="description" content="[^"]+">', html)
+        # one description, for search engines (name) and link previews (og: property) alike
+        descriptions = re.findall(r'<meta [^>]*(?:name="description"|property="og:description")[^>]*>', html)
+        assert len(descriptions) == 1, descriptions
+        assert re.fullmatch(r'<meta name="description" property="og:description" content="[^"]+">', descriptions[0])
         assert '<meta property="og:type" content="article">' in html
+        assert re.search(r'<link rel="alternate" type="application/atom\+xml" title="[^"]+" href="(\.\./)+feed\.xml">', html)
         ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
         assert ld["@type"] == "NewsArticle" and ld["headline"] == article["title"][:110]
-        assert ld["url"] == own
+        assert ld["url"] == own and ld["@context"] == "https://schema.org"
+        assert not {"description", "keywords", "inLanguage", "mainEntityOfPage"} & set(ld)  # said by the page's own tags
         assert [a["name"] for a in ld["author"]] == (article["authors"] or [article["publisher"]])
         if article["date_precision"] == "exact":
             assert ld["datePublished"] == article["published"]

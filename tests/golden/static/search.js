@@ -111,7 +111,6 @@ function item(data) {
   const li = document.createElement("li");
   li.className = "card";
   const h = document.createElement("h2");
-  h.className = "card-title";
   const a = document.createElement("a");
   a.href = new URL(data.url, location.href).href;
   a.textContent = data.meta.title || data.url;
