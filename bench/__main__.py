@@ -17,6 +17,7 @@ def parse_args(argv: list[str]) -> tuple[harness.Options, Path]:
     p.add_argument("--big-runs", type=int, default=1, help="runs per build at 100,000 stories and above")
     p.add_argument("--peer-timeout", type=float, default=900, help="time box per Pelican/Hugo run, seconds")
     p.add_argument("--no-peers", action="store_true", help="time digest only")
+    p.add_argument("--peers", default="Hugo,Pelican", help="which peers to time, e.g. --peers Hugo at 100,000 stories")
     p.add_argument("--work", type=Path, default=harness.REPO / ".bench", help="where corpora and sites go")
     p.add_argument("--bytes", action="store_true",
                    help="sizes only: one cold digest build and one Hugo build per size, no timing runs, no doc")
@@ -29,8 +30,12 @@ def parse_args(argv: list[str]) -> tuple[harness.Options, Path]:
     sizes = tuple(int(s.replace("_", "")) for s in a.sizes.split(",") if s.strip())
     if not sizes or any(s < 1 for s in sizes) or a.runs < 1 or a.big_runs < 1:
         p.error("sizes and run counts must be positive")
+    peers = tuple(n.strip() for n in a.peers.split(",") if n.strip())
+    if not set(peers) <= {"Hugo", "Pelican"}:
+        p.error("--peers takes Hugo and/or Pelican")
     opts = harness.Options(sizes=sizes, runs=a.runs, big_runs=a.big_runs, peer_timeout=a.peer_timeout,
-                           peers=not a.no_peers, work=a.work.resolve(), settings=tuple(a.set))
+                           peers=not a.no_peers and bool(peers), work=a.work.resolve(), settings=tuple(a.set),
+                           peer_names=peers)
     if a.bytes:
         from dataclasses import replace
         opts = replace(opts, runs=1, big_runs=1, scenarios=("cold",), peer_names=("Hugo",))

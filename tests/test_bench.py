@@ -186,3 +186,13 @@ def test_bench_settings_go_into_the_bench_site_config(tmp_path):
     assert config.full_text_weeks == 13 and config.per_page == 50
     harness._configure(tmp_path)
     assert load_config(tmp_path).per_page == 10 and load_config(tmp_path).full_text_weeks == 0
+
+
+def test_peers_can_be_chosen_for_a_big_run():
+    from bench.__main__ import parse_args
+    opts, _ = parse_args(["--sizes", "100000", "--peers", "Hugo", "--doc", "-"])
+    assert opts.peers and opts.peer_names == ("Hugo",)
+    opts, _ = parse_args(["--sizes", "1000", "--doc", "-"])
+    assert opts.peer_names == ("Hugo", "Pelican")
+    with pytest.raises(SystemExit):
+        parse_args(["--peers", "Jekyll"])
