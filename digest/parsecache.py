@@ -4,10 +4,11 @@ inputs are never processed twice. It is only a cache: deleting it never changes 
 One folder (default ``.digest-cache/``) holds pickles under keys that name everything the
 result depends on:
 
-- ``sources/<key>``: a file's ``SourceReport`` as its reader returned it; the key hashes the
-  code version, the file name, its bytes and its metadata sidecar's bytes;
-- ``articles/<key>``: the ``Article`` of each item of one (audited) report; the key hashes the
-  code version and the items themselves;
+- ``sources/<key>``: a file's ``SourceReport`` as its reader returned it, without its items'
+  raw bodies (each item keeps its body's hash); the key hashes the code version, the file
+  name, its bytes and its metadata sidecar's bytes;
+- ``articles/<key>``: the ``Article`` of each item of one (audited) report, without its body,
+  which is in ``bodies.sqlite`` (store.py); the key hashes the code version and the items;
 - ``classified``: countries, reasons, tags and authors per article, keyed by the code version,
   the classifying parts of the config and the article.
 
