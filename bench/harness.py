@@ -212,6 +212,9 @@ def bench_preview(c: Corpus, opts: Options, runs: int, log=print) -> list[Result
     return list(results.values())
 
 
+PAGEFIND_MAX = 100_000  # stories from which Hugo + Pagefind is not run (one index of the whole site)
+
+
 def bench_pagefind(c: Corpus, opts: Options, hugo: Result, log=print) -> Result:
     """Hugo + Pagefind: Pagefind's CLI on Hugo's output (one index), after each Hugo run."""
     result = Result(c.size, "Hugo + Pagefind")
@@ -288,10 +291,15 @@ def run_all(opts: Options, log=print) -> list[Result]:
         c = prepare(stories, opts.work, log=log)
         runs = opts.runs if stories < 100_000 else opts.big_runs
         results += bench_digest(c, opts, runs, log=log)
-        results += bench_preview(c, opts, runs, log=log)
+        if opts.scenarios != ("cold",):  # --bytes: sizes only, no preview session
+            results += bench_preview(c, opts, runs, log=log)
         if opts.peers:
             for name in opts.peer_names:
                 results.append(bench_peer(c, name, opts, runs, log=log))
-                if name == "Hugo":
+                if name == "Hugo" and stories < PAGEFIND_MAX:
                     results.append(bench_pagefind(c, opts, results[-1], log=log))
+                elif name == "Hugo":
+                    results.append(Result(stories, "Hugo + Pagefind", note=(
+                        "not run at this size: Pagefind's CLI builds one index of the whole site in "
+                        "memory (4.9 GB peak at 10,000 stories) and it grows with the site")))
     return results

@@ -93,7 +93,8 @@ def test_archived_pages_keep_links_and_metadata_but_not_the_body(archived_build,
                  "https://novastan.org/en/photo-of-the-day/another-time/", "a Soviet mosaic stands tall",
                  'rel="canonical"', 'og:description'):
         assert kept in old and kept in full, kept
-    for dropped in ("application/ld+json", "More from"):  # a stub: no neighbour lists, no NewsArticle
+    # a stub: no neighbour lists, no NewsArticle, no tag metadata, no feed link in <head>
+    for dropped in ("application/ld+json", "More from", 'property="article:tag"', 'rel="alternate"'):
         assert dropped in full and dropped not in old, dropped
     assert len(old) < 0.8 * len(full)  # no body, no "more from", no JSON-LD
     new = (out / NEW / "index.html").read_text()
