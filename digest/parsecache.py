@@ -332,12 +332,14 @@ def classify_all(articles: list[Article], config, cache: ParseCache, jobs: int,
     results = [table.get(k) for k in keys]
     missing = [i for i, r in enumerate(results) if r is None]
     if missing:
-        step = max(1, -(-len(missing) // (jobs * 4)))
+        jobs = jobs if len(missing) > 500 else 1
+        # One chunk per process when there is one: each chunk compiles the country patterns
+        # again (0.1 s each), which a new feed's hundred stories paid eight times.
+        step = max(1, -(-len(missing) // (jobs * 4))) if jobs > 1 else len(missing)
         # Countries are also named in the body: the stories to classify get theirs back.
         chunks = [([_with_body(articles[i], cache.bodies) for i in missing[s:s + step]], *setting)
                   for s in range(0, len(missing), step)]
-        flat = [r for chunk in _map(_classify_chunk, chunks, jobs if len(missing) > 500 else 1,
-                                                progress, "classifying") for r in chunk]
+        flat = [r for chunk in _map(_classify_chunk, chunks, jobs, progress, "classifying") for r in chunk]
         for i, r in zip(missing, flat):
             results[i] = r
     fresh = dict(zip(keys, results))

@@ -148,6 +148,23 @@ class Documents(Mapping):
     def __len__(self) -> int:
         return len(self._by_path)
 
+    def language_of(self, path: str) -> str:
+        return self._by_path[path].get("language") or self.language
+
+    def digest_of(self, path: str) -> bytes:
+        """A hash that changes when the document does, without making it: a body kept in the
+        body store counts by its key (a hash of the body), so keying 10,000 unchanged
+        documents reads no body."""
+        view = self._by_path[path]
+        body = view["body_html"]
+        stored = getattr(body, "key", None)  # views.StoredHtml
+        body_id = stored.encode() if stored else hashlib.sha256(str(body).encode("utf-8", "surrogatepass")).digest()
+        h = hashlib.sha256(b"document 1\0")
+        for part in (self.language_of(path), view["title"], view["date_label"]):
+            h.update(part.encode("utf-8", "surrogatepass") + b"\0")
+        h.update(body_id)
+        return h.digest()
+
 
 def shard_size(count: int) -> int:
     """C for an archive of ``count`` documents: ``SHARD_DOCS``, doubled while that would make
@@ -229,7 +246,8 @@ class Indexer:
                 self._languages.append(lang)
                 h = hashlib.sha256(lang.encode() + b"\0")
                 for path in paths:
-                    h.update(path.encode() + b"\0" + hashlib.sha256(docs[path]).digest())
+                    digest = docs.digest_of(path) if isinstance(docs, Documents) else hashlib.sha256(docs[path]).digest()
+                    h.update(path.encode() + b"\0" + digest)
                 content = h.hexdigest()
                 bundle = self.cache.load("search", self._key(content)) if self.cache is not None else None
                 if bundle is None:
@@ -306,6 +324,10 @@ def _by_language(docs: dict[str, bytes], site_language: str) -> list[tuple[str, 
     """The documents' paths per language (in document order): the site's language first, then
     the others by code."""
     groups: dict[str, list[str]] = {}
+    if isinstance(docs, Documents):  # known from the views, without making the documents
+        for path in docs:
+            groups.setdefault(docs.language_of(path), []).append(path)
+        return sorted(groups.items(), key=lambda item: (item[0] != site_language, item[0]))
     for path, data in docs.items():
         found = _LANG.search(data[:200])
         groups.setdefault(found.group(1).decode() if found else site_language, []).append(path)

@@ -263,3 +263,18 @@ def test_a_site_restored_from_a_ci_cache_is_trusted_by_its_bytes(site, tmp_path,
     previous = Previous(dist, manifest)
     assert "sources/index.html" not in previous.trusted
     assert len(previous.trusted) == len(manifest) - 1
+
+
+def test_a_story_whose_text_changes_is_searched_by_its_new_text(site, tmp_path):
+    """The same story (same id and title) with a new body: its page and its search shard are
+    made again, though the shard's documents are keyed by body key, not by reading them."""
+    config = load_config(site)
+    story = [("Standing story", "Mon, 01 Jun 2026 08:00:00 +0000", "Uzbekistan")]
+    (site / "content_cache" / "standing.xml").write_text(_feed(story, outlet="Standing"))
+    build(config, environ={})
+    (site / "content_cache" / "standing.xml").write_text(
+        _feed(story, outlet="Standing").replace("with details.", "with a correction."))
+    build(config, environ={})
+    after = _tree(site / "dist")
+    assert after == _fresh_build(config, tmp_path)
+    assert any(p.startswith("pagefind/") for p in after)
