@@ -47,7 +47,7 @@ def size_warning(total: int, config: Config) -> str | None:
         return None
     levers = []
     if not config.full_text_weeks:
-        levers.append("full_text_weeks (e.g. 8: older article pages keep their summary and link)")
+        levers.append("full_text_weeks (e.g. 4: older article pages keep their summary and link)")
     elif config.full_text_weeks > 4:
         levers.append(f"a smaller full_text_weeks (now {config.full_text_weeks})")
     if config.feed_content != "summary":

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from itertools import chain
-from typing import Callable, Collection, Iterator, NamedTuple
+from typing import Callable, Collection, Iterator
 
 from digest import assets, budget, buildstate, catalog, fingerprint, language, search, sitemap, templating, workers
 from digest.archive import rolled_off
@@ -131,6 +131,8 @@ class Builder:
             self._prepared = prepare(site, config)
         if first and on_first:  # before anything else, even the search index: an editor is looking
             on_first(render_first(site, config, self._prepared, first))
+        if made:
+            workers.trim_heap()  # what making the model freed, given back before render workers fork
         self.tell("rendering", 0, 0)
         # Each file goes to the writer as soon as it is rendered and is then dropped (the parent
         # never holds the whole site); pages whose inputs did not change are not rendered at all.
@@ -156,9 +158,11 @@ class Builder:
     def warm(self) -> None:
         """Make the model and its views now, so the next build has them: serve calls it after a
         no-change start, while the editor is still reading, so the first edit renders at once."""
-        site, _ = self.model(ParseCache(self.cache_dir), self.jobs)
+        site, made = self.model(ParseCache(self.cache_dir), self.jobs)
         if self._prepared is None:
             self._prepared = prepare(site, self.config)
+        if made:
+            workers.trim_heap()
 
     def model(self, store: ParseCache, jobs: int) -> tuple[Site, bool]:
         """The model, and whether it was made now (False: the kept one still holds)."""
@@ -167,24 +171,28 @@ class Builder:
             return self._model[1], False
         self._model = self._prepared = None  # let the old model go before the new one is made
         site = build_model(self.config, self.environ, store, jobs, self.progress)
-        workers.trim_heap()  # before render workers fork from this process
         self._model = (key, site)
         return site, True
 
 
-class Prepared(NamedTuple):
-    """What rendering reads besides the templates: the article views, their digests for page
-    keys, and the page list. It depends on the model and config only, so serve's build process
-    keeps it while templates change."""
+@dataclass
+class Prepared:
+    """What rendering reads besides the templates: the article views, the page list and the
+    views' digests for page keys. It depends on the model and config only, so serve's build
+    process keeps it while templates change."""
 
     views: dict[str, dict]
-    memo: dict[int, bytes]
     pages: list[Page]
+
+    @cached_property
+    def memo(self) -> dict[int, bytes]:
+        """Made when first needed: serve renders the open pages (unkeyed) before it."""
+        return fingerprint.memo_of(self.views.values())
 
 
 def prepare(site: Site, config: Config) -> Prepared:
     views = article_views(site, config.full_text_weeks)
-    return Prepared(views, fingerprint.memo_of(views.values()), build_pages(site, config, views))
+    return Prepared(views, build_pages(site, config, views))
 
 
 def render_first(site: Site, config: Config, prepared: Prepared, first: Collection[str]) -> list[Artifact]:
@@ -209,7 +217,8 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
     env = templating.make_env(config)
     static = assets.static_files(config)
     version = assets.asset_version(static)
-    views, memo, pages = prepared or prepare(site, config)
+    prepared = prepared or prepare(site, config)
+    views, memo, pages = prepared.views, prepared.memo, prepared.pages
     content_key = fingerprint.of(cache.version if cache is not None else code_version(), repr(config))
     render_key = fingerprint.of(content_key, fingerprint.of_files(Path(d) for d in env.loader.searchpath), version)
     keyer = (render_key, memo, fresh)
