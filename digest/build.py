@@ -26,6 +26,7 @@ from digest.pages import Page, build_pages, iter_pages
 from digest.parsecache import (DEFAULT_DIR, ParseCache, Progress, classify_all, code_version, default_jobs, prune,
                                prune_bodies, read_sources, to_articles)
 from digest.site import build_site
+from digest.store import Corrupt, discard
 from digest.sources import read_cache, read_source
 from digest.views import article_views
 from digest.write import Previous, update_site
@@ -105,6 +106,18 @@ class Builder:
     def build(self, first: Collection[str] = (), on_first: Callable[[list[Artifact]], None] | None = None) -> BuildResult:
         """One build. The pages at the site paths in ``first`` are rendered before all else and
         handed to ``on_first`` (serve writes them at once and reloads the tabs showing them)."""
+        try:
+            return self._build(first, on_first)
+        except Corrupt as exc:
+            # A body could not be read back as it was written. Nothing was published (the
+            # writer stages the whole site first): drop the store and build again from the
+            # feeds, once; the warning says what happened.
+            discard(self.cache_dir)
+            self._model = self._prepared = None
+            result = self._build(first, on_first)
+            return replace(result, problems=(f"{exc}; discarded it and built again",) + result.problems)
+
+    def _build(self, first: Collection[str], on_first) -> BuildResult:
         started = time.perf_counter()
         config, environ = self.config, self.environ
         store = ParseCache(self.cache_dir)
