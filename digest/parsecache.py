@@ -277,7 +277,7 @@ def to_articles(reports: Sequence[SourceReport], cache: ParseCache, jobs: int,
     missing = [i for i, a in enumerate(out) if a is None]
     full = [_full(reports[i], cache, reread) for i in missing]
     for i, report, articles in zip(missing, full, _map(_articles_of, full, jobs, progress, "cleaning bodies")):
-        cache.bodies.put_many(a.body_html for a in articles)
+        cache.bodies.put_many((a.body_key, a.body_html) for a in articles)
         out[i] = articles = tuple(replace(a, body_html="") for a in articles)
         if cache.root and not any(item.content_digest for item in report.items):
             cache.store("articles", keys[i], (articles, tuple(cache.digest(a) for a in articles)))

@@ -34,6 +34,11 @@ def body_key(html: str) -> str:
     return hashlib.blake2b(html.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
+def _create(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL) WITHOUT ROWID")
+    conn.execute(f"PRAGMA user_version={SCHEMA}")
+
+
 class Corrupt(RuntimeError):
     """The store could not give a body back as written; the build discards it and starts over."""
 
@@ -87,8 +92,7 @@ class Bodies:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if version == 0 and not tables:
-                conn.execute("CREATE TABLE bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL) WITHOUT ROWID")
-                conn.execute(f"PRAGMA user_version={SCHEMA}")
+                _create(conn)
             elif version != SCHEMA or "bodies" not in tables:
                 conn.close()
                 self._reset(f"made by another version of digest (schema {version})")
@@ -98,8 +102,8 @@ class Bodies:
             # its key when read (get), which raises Corrupt: the build then starts over.
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
-                self._readable = False
-                self._to_memory(f"locked by another build ({exc}); bodies kept in memory for this build")
+                self._to_memory(f"locked by another build ({exc}); bodies kept in memory for this build",
+                                readable=False)
                 return
             self._reset(f"unreadable ({exc})")
             return
@@ -107,8 +111,7 @@ class Bodies:
             self._reset(f"corrupt ({exc})")
             return
         except OSError as exc:
-            self._readable = False
-            self._to_memory(f"cannot be written ({exc}); bodies kept in memory for this build")
+            self._to_memory(f"cannot be written ({exc}); bodies kept in memory for this build", readable=False)
             return
         self._conn, self._pid = conn, os.getpid()
 
@@ -119,18 +122,18 @@ class Bodies:
         discard(self.path.parent)
         try:
             conn = self._connect()
-            conn.execute("CREATE TABLE bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL) WITHOUT ROWID")
-            conn.execute(f"PRAGMA user_version={SCHEMA}")
+            _create(conn)
         except (sqlite3.Error, OSError) as exc:
-            self._readable = False
-            self._to_memory(f"{why}, and could not be rebuilt ({exc}); bodies kept in memory for this build")
+            self._to_memory(f"{why}, and could not be rebuilt ({exc}); bodies kept in memory for this build",
+                            readable=False)
             return
         self._conn, self._pid = conn, os.getpid()
 
-    def _to_memory(self, why: str) -> None:
-        """Keep this build's bodies in memory; the file, if readable, is still read."""
+    def _to_memory(self, why: str, readable: bool = True) -> None:
+        """Keep this build's bodies in memory; the file, if ``readable``, is still read."""
         self.problem = self.problem or f"{self.path}: the body store was {why}"
         self._writable = False
+        self._readable = self._readable and readable
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -140,9 +143,10 @@ class Bodies:
 
     # -- reading and writing ------------------------------------------------------------
 
-    def put_many(self, bodies: Iterable[str]) -> None:
-        """Store ``bodies`` (each under ``body_key``), in one transaction."""
-        rows = {body_key(b): b for b in bodies}
+    def put_many(self, rows: Iterable[tuple[str, str]]) -> None:
+        """Store ``(body_key(html), html)`` pairs (keys as the articles already hold them: a
+        body is hashed once), in one transaction. A wrong key is caught when read (``get``)."""
+        rows = dict(rows)
         if not self._writable:
             self._memory.update(rows)
             return

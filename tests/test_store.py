@@ -55,7 +55,7 @@ def _rebuild(site: Path):
 
 def test_bodies_round_trip_and_prune(tmp_path):
     store = Bodies(tmp_path)
-    store.put_many(["<p>one</p>", "<p>two</p>", "<p>one</p>"])
+    store.put_many((body_key(b), b) for b in ["<p>one</p>", "<p>two</p>", "<p>one</p>"])
     assert store.get(body_key("<p>two</p>")) == "<p>two</p>"
     with pytest.raises(Corrupt):  # never '' for a body it should have: a page would lose its text
         store.get(body_key("<p>never stored</p>"))
