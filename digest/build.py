@@ -107,14 +107,16 @@ class Builder:
         """One build. The pages at the site paths in ``first`` are rendered before all else and
         handed to ``on_first`` (serve writes them at once and reloads the tabs showing them)."""
         try:
-            return self._build(first, on_first)
+            with workers.fewer_collections():
+                return self._build(first, on_first)
         except Corrupt as exc:
             # A body could not be read back as it was written. Nothing was published (the
             # writer stages the whole site first): drop the store and build again from the
             # feeds, once; the warning says what happened.
             discard(self.cache_dir)
             self._model = self._prepared = None
-            result = self._build(first, on_first)
+            with workers.fewer_collections():
+                result = self._build(first, on_first)
             return replace(result, problems=(f"{exc}; discarded it and built again",) + result.problems)
 
     def _build(self, first: Collection[str], on_first) -> BuildResult:
@@ -175,9 +177,10 @@ class Builder:
     def warm(self) -> None:
         """Make the model and its views now, so the next build has them: serve calls it after a
         no-change start, while the editor is still reading, so the first edit renders at once."""
-        site, made = self.model(ParseCache(self.cache_dir), self.jobs)
-        if self._prepared is None:
-            self._prepared = prepare(site, self.config)
+        with workers.fewer_collections():
+            site, made = self.model(ParseCache(self.cache_dir), self.jobs)
+            if self._prepared is None:
+                self._prepared = prepare(site, self.config)
         if made:
             workers.trim_heap()
 

@@ -12,6 +12,7 @@ import gc
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from collections import deque
+from contextlib import contextmanager
 from typing import Callable, Iterator, Sequence
 
 # Set once in each worker process by the pool's initializer (inherited through fork, never
@@ -38,6 +39,20 @@ def trim_heap() -> None:
         libc.malloc_trim(0)
     except (OSError, AttributeError):
         pass
+
+
+@contextmanager
+def fewer_collections(young: int = 50_000) -> Iterator[None]:
+    """Run the cyclic garbage collector less often while a build makes its tens of thousands
+    of long-lived objects: at the default (every 700 allocations) the collector kept walking
+    them, a quarter of the time spent making the model of 10,000 stories (2.1 → 1.6 s).
+    Reference counting still frees everything at once; only cycles wait a little longer."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(young, before[0]), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def can_fork() -> bool:
