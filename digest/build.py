@@ -14,17 +14,16 @@ from typing import Callable, Collection, Iterator
 
 from digest import assets, budget, buildstate, catalog, fingerprint, language, search, sitemap, templating, workers
 from digest.archive import rolled_off
-from digest.classify import unify_tag_spellings
+from digest.assembly import KIND as ASSEMBLY, Assembly, assemble
 from digest.config import Config
 from digest.artifact import Artifact, Output
 from digest.editorial import stale_picks
 from digest.feeds import iter_feed_files
 from digest.model import Site
 from digest.newsletter import iter_edition_files
-from digest.normalize import normalize
 from digest.pages import Page, build_pages, iter_pages
-from digest.parsecache import (DEFAULT_DIR, ParseCache, Progress, classify_all, code_version, default_jobs, prune,
-                               prune_bodies, read_sources, to_articles)
+from digest.parsecache import (DEFAULT_DIR, ParseCache, Progress, code_version, default_jobs, prune, prune_bodies,
+                               read_sources)
 from digest.site import build_site
 from digest.store import Corrupt, discard
 from digest.sources import read_cache, read_source
@@ -60,26 +59,31 @@ def build_model(config: Config, environ=os.environ, parse_cache: ParseCache | No
                 jobs: int = 1, progress: Progress | None = None) -> Site:
     """The site model. With a ``parse_cache``, unchanged sources, items and articles are not
     read, cleaned or classified again; ``jobs`` > 1 spreads that work over processes."""
+    return make_model(config, environ, parse_cache, jobs, progress)[0]
+
+
+def make_model(config: Config, environ=os.environ, parse_cache: ParseCache | None = None, jobs: int = 1,
+               progress: Progress | None = None, previous: Assembly | None = None) -> tuple[Site, Assembly, bool]:
+    """The model, the assembly of its articles and whether that grew from ``previous`` or the
+    parse cache's (a build whose only news is new stories, see assembly.py)."""
     cache = config.path(config.cache_dir)
     store = parse_cache or ParseCache(None)
     reports = read_cache(cache, lambda paths: read_sources(paths, store, jobs, read_source, progress))
     reports = tuple(language.undeclarable(reports, config.feed_languages))  # snapshots: no second warning
     reports += rolled_off(cache, reports)  # stories that left a feed, from fetch's snapshots
     reread = lambda name: read_source(cache / name)  # noqa: E731 - raw bodies of a file read from the parse cache
-    articles = normalize(reports, to_articles(reports, store, jobs, progress, reread))
-    articles = language.assign(articles, config.feed_languages, config.language)
-    articles = unify_tag_spellings(classify_all(articles, config, store, jobs, progress))
+    assembly, grown = assemble(reports, store, config, jobs, progress, reread, previous)
     slug_key = store.key("slugs")
     slugs = store.load("slugs", slug_key)
     slugs = slugs if isinstance(slugs, dict) else {}
     before = dict(slugs)
-    site = build_site(articles, reports, config, environ, slugs, store.bodies)
+    site = build_site(list(assembly.articles), reports, config, environ, slugs, store.bodies)
     cached = ((store.bodies.problem,) if store.bodies.problem else ()) + tuple(store.problems)
     site = replace(site, problems=cached + site.problems + stale_picks(site, config))  # warn, build without them
     store.digests.clear()  # it holds every raw item; the model no longer needs them
     if slugs != before:
         store.store("slugs", slug_key, slugs)
-    return site
+    return site, assembly, grown
 
 
 def build(config: Config, environ=os.environ, parse_cache: Path | None = None, jobs: int | None = None,
@@ -101,6 +105,7 @@ class Builder:
         self.tell = progress or (lambda stage, done, total: None)
         self.progress = progress
         self._model: tuple[str, Site] | None = None  # (content fingerprint, model)
+        self._assembly: Assembly | None = None  # its articles, which the next model grows from
         self._prepared: Prepared | None = None  # views and pages of that model
 
     def build(self, first: Collection[str] = (), on_first: Callable[[list[Artifact]], None] | None = None) -> BuildResult:
@@ -114,7 +119,7 @@ class Builder:
             # writer stages the whole site first): drop the store and build again from the
             # feeds, once; the warning says what happened.
             discard(self.cache_dir)
-            self._model = self._prepared = None
+            self._model = self._prepared = self._assembly = None
             with workers.fewer_collections():
                 result = self._build(first, on_first)
             return replace(result, problems=(f"{exc}; discarded it and built again",) + result.problems)
@@ -162,7 +167,7 @@ class Builder:
                                        problems=site.problems, bytes=total)
         buildstate.save(store, inputs, out_dir, snapshot, written.manifest)
         if made:  # entries for files and code that are gone (only a build that read them all knows)
-            prune(store, ("sources", "articles", "search", "slugs", "classified"))
+            prune(store, ("sources", "articles", "search", "slugs", "classified", ASSEMBLY))
             prune_bodies(store)
         self.tell("done", 0, 0)
         return BuildResult(files=stats["files"], written=stats["written"], unchanged=stats["unchanged"],
@@ -190,7 +195,7 @@ class Builder:
         if self._model is not None and self._model[0] == key:
             return self._model[1], False
         self._model = self._prepared = None  # let the old model go before the new one is made
-        site = build_model(self.config, self.environ, store, jobs, self.progress)
+        site, self._assembly, _ = make_model(self.config, self.environ, store, jobs, self.progress, self._assembly)
         self._model = (key, site)
         return site, True
 

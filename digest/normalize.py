@@ -146,9 +146,11 @@ def _size(article: Article) -> int:
     return len(article.body_html) if article.body_html else article.body_size
 
 
-def normalize(reports: tuple[SourceReport, ...], converted=None) -> list[Article]:
+def normalize(reports: tuple[SourceReport, ...], converted=None, seen_keys: set[str] | None = None) -> list[Article]:
     """Every item of every report as an article, each story once, in first-seen order.
-    ``converted``, when given, is ``to_article`` of every item in order (from the parse cache)."""
+    ``converted``, when given, is ``to_article`` of every item in order (from the parse cache).
+    ``seen_keys``, when given, receives every key the stories answer to (``dedupe_keys``): stories
+    added later with none of them cannot join one of these (assembly.py)."""
     by_key: dict[str, int] = {}
     articles: list[Article | None] = []
     for article in converted if converted is not None else (to_article(i) for r in reports for i in r.items):
@@ -170,4 +172,6 @@ def normalize(reports: tuple[SourceReport, ...], converted=None) -> list[Article
             articles.append(article)
         for k in keys:
             by_key[k] = index
+    if seen_keys is not None:
+        seen_keys.update(by_key)
     return [a for a in articles if a is not None]

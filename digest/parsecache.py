@@ -320,8 +320,9 @@ def _with_body(article: Article, bodies: Bodies) -> Article:
 
 
 def classify_all(articles: list[Article], config, cache: ParseCache, jobs: int,
-                 progress: Progress | None = None) -> list[Article]:
-    """``classify(articles, config)``, with each article's result remembered."""
+                 progress: Progress | None = None, only_some: bool = False) -> list[Article]:
+    """``classify(articles, config)``, with each article's result remembered. The table of
+    results keeps only these articles' unless ``only_some`` (they are not all of the site's)."""
     setting = (config.countries, dict(config.tag_aliases), dict(config.author_aliases))
     fixed = pickle.dumps(setting, protocol=pickle.HIGHEST_PROTOCOL)
     keys = [cache.key("classify", fixed, cache.digest(a)) if cache.root else str(i) for i, a in enumerate(articles)]
@@ -343,6 +344,8 @@ def classify_all(articles: list[Article], config, cache: ParseCache, jobs: int,
         for i, r in zip(missing, flat):
             results[i] = r
     fresh = dict(zip(keys, results))
+    if only_some:
+        fresh = table | fresh
     if cache.root and (missing or len(fresh) != len(table)):  # keep only this build's articles: the table never grows stale
         cache.store("classified", table_key, fresh)
     return [replace(a, **dict(zip(_CLASSIFY_FIELDS, r))) for a, r in zip(articles, results)]

@@ -195,22 +195,35 @@ _DAYS = [f"{d:02d} Jun 2026" for d in range(1, 29)]
 _COUNTRIES = ["Kazakhstan", "Kyrgyzstan", "Tajikistan", "Turkmenistan", "Uzbekistan", "Economy"]
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.sampled_from(["", "ru"]),  # "ru": the site gains its language pages
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["", "ru", "add", "again"]),
                           st.lists(st.tuples(st.sampled_from(["Rail", "Water", "Cotton", "Border", "Wheat"]),
                                              st.sampled_from(_DAYS), st.sampled_from(_COUNTRIES)),
                                    min_size=0, max_size=4)), min_size=2, max_size=3),
        st.lists(st.sampled_from("ab"), min_size=1, max_size=3))
 def test_any_sequence_of_feed_edits_ends_where_a_full_build_does(tmp_path_factory, steps, revisions):
+    """Steps edit the feeds ("": in English, "ru": the site gains its language pages), or only
+    add one: "add" a new outlet's (the articles' assembly grows, assembly.py), "again" a copy
+    of stories already there under another file name (they join old ones: assembled again)."""
     tmp = tmp_path_factory.mktemp("seq")
     seed = SEEDS / "novastan-interview.rss.xml"
     site = make_site(tmp / "site", {seed.name: seed.read_bytes()})
     config = load_config(site)
     build(config, environ={})
-    for n, (language, items) in enumerate(steps):
+    for n, (kind, items) in enumerate(steps):
+        extra = site / "content_cache" / "extra.xml"
+        if kind in ("add", "again"):
+            added = site / "content_cache" / f"added-{n}.xml"
+            if kind == "again" and extra.exists():
+                added.write_bytes(extra.read_bytes())
+            else:
+                added.write_text(_feed([(f"{word} news {i} step {n}", f"Mon, {day} 08:00:00 +0000", c)
+                                        for i, (word, day, c) in enumerate(items)], outlet=f"Added{n}"))
+            build(config, environ={})
+            continue
         feed = _feed([(f"{word} news {i} step {n}", f"Mon, {day} 08:00:00 +0000", c)
-                      for i, (word, day, c) in enumerate(items)], language=language)
-        (site / "content_cache" / "extra.xml").write_text(feed)
+                      for i, (word, day, c) in enumerate(items)], language=kind)
+        extra.write_text(feed)
         # Another outlet telling some of the same stories; its stories outlive a step, so the
         # events of existing pages come and go between builds.
         other = _feed([(f"{word} news {i}, as Other saw it", f"Mon, {day} 11:00:00 +0000", c)

@@ -246,8 +246,8 @@ def test_a_kept_builder_reuses_the_model_and_equals_a_fresh_build(tmp_path, monk
     site = copy_site(tmp_path / "site")
     config = load_config(site)
     made = []
-    real = build_module.build_model
-    monkeypatch.setattr(build_module, "build_model", lambda *a, **k: made.append(1) or real(*a, **k))
+    real = build_module.make_model
+    monkeypatch.setattr(build_module, "make_model", lambda *a, **k: made.append(1) or real(*a, **k))
     builder = Builder(config, environ={})
     builder.build()
     edit(site / "templates" / "base.html", "<main", "<main data-edited")
