@@ -153,8 +153,8 @@ class Builder:
             self._prepared = prepare(site, config)
         if first and on_first:  # before anything else, even the search index: an editor is looking
             on_first(render_first(site, config, self._prepared, first))
-        if made:
-            workers.trim_heap()  # what making the model freed, given back before render workers fork
+        if made == "assembled":  # what cleaning the archive freed, given back before render workers fork
+            workers.trim_heap()
         if previous is None:
             previous = Previous(out_dir, last.manifest if last else None)
         self.tell("rendering", 0, 0)
@@ -186,18 +186,20 @@ class Builder:
             site, made = self.model(ParseCache(self.cache_dir), self.jobs)
             if self._prepared is None:
                 self._prepared = prepare(site, self.config)
-        if made:
+        if made == "assembled":
             workers.trim_heap()
 
-    def model(self, store: ParseCache, jobs: int) -> tuple[Site, bool]:
-        """The model, and whether it was made now (False: the kept one still holds)."""
+    def model(self, store: ParseCache, jobs: int) -> tuple[Site, str]:
+        """The model, and how: "" (the kept one still holds), "grown" (its articles' assembly
+        grew by new stories, assembly.py) or "assembled" (from every report)."""
         key = buildstate.content_fingerprint(self.config, self.environ, store)
         if self._model is not None and self._model[0] == key:
-            return self._model[1], False
+            return self._model[1], ""
         self._model = self._prepared = None  # let the old model go before the new one is made
-        site, self._assembly, _ = make_model(self.config, self.environ, store, jobs, self.progress, self._assembly)
+        site, self._assembly, grown = make_model(self.config, self.environ, store, jobs, self.progress,
+                                                 self._assembly)
         self._model = (key, site)
-        return site, True
+        return site, "grown" if grown else "assembled"
 
 
 @dataclass
@@ -261,9 +263,7 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
         ):
             yield artifact
             index.poll()
-        index_files = index.files()
-    yield from (Artifact(path, data) for path, data in index_files.items())
-    del index_files
+        yield from index.outputs(fresh)
     yield from (Artifact(path, data) for path, data in static.items())
     yield Artifact("articles.json", catalog.catalog(site))
     yield from (Artifact(path, data) for path, data in sitemap.files((p.path for p in pages), config.base_url).items())

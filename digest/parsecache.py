@@ -136,6 +136,13 @@ class ParseCache:
             path.unlink(missing_ok=True)
             return None
 
+    def has(self, kind: str, key: str) -> bool:
+        """An entry is there (not read: it may still turn out corrupt); it counts as used."""
+        if self.root is None:
+            return False
+        self.used.add((kind, key))
+        return self._path(kind, key).is_file()
+
     def store(self, kind: str, key: str, value) -> None:
         if self.root is None:
             return

@@ -1,5 +1,6 @@
 """The search index is built from titles and bodies alone, so a template edit reuses it."""
 
+import json
 from dataclasses import replace
 
 from digest import search
@@ -52,3 +53,41 @@ def test_missing_pagefind_is_one_error_line(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "Error: no pagefind binary found" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "dist").exists()
+
+
+def _shard_site(tmp_path, monkeypatch):
+    from digest.config import load_config
+    from tests.conftest import SEEDS, make_site
+    monkeypatch.setenv(search.SHARD_ENV, "4")  # the 40 seed stories in a dozen shards
+    site = make_site(tmp_path / "site", {p.name: p.read_bytes() for p in SEEDS.iterdir() if p.is_file()})
+    config = load_config(site)
+    build(config, environ={})
+    return site, config
+
+
+def test_a_new_feed_reads_no_cached_search_shard_that_dist_already_has(tmp_path, monkeypatch):
+    from digest.parsecache import ParseCache
+    from tests.test_incremental import NEW, _fresh_build, _tree
+    site, config = _shard_site(tmp_path, monkeypatch)
+    assert len(json.loads((site / "dist" / search.MANIFEST).read_text())["shards"]) > 3
+    loads = []
+    real = ParseCache.load
+    monkeypatch.setattr(ParseCache, "load", lambda self, kind, key: loads.append((kind, key)) or real(self, kind, key))
+    (site / "content_cache" / "new.xml").write_text(NEW)
+    build(config, environ={})
+    assert not [key for kind, key in loads if kind == "search" and not key.endswith("-meta")]
+    monkeypatch.undo()
+    monkeypatch.setenv(search.SHARD_ENV, "4")
+    assert _tree(site / "dist") == _fresh_build(config, tmp_path)
+
+
+def test_a_damaged_search_entry_is_indexed_again(tmp_path, monkeypatch):
+    from tests.test_incremental import _fresh_build, _tree
+    site, config = _shard_site(tmp_path, monkeypatch)
+    for entry in (site / ".digest-cache" / "search").rglob("*"):
+        if entry.is_file() and not entry.name.endswith("-meta"):
+            entry.write_bytes(b"damaged")
+    fragment = next((site / "dist" / "pagefind" / "shard").rglob("fragment/*"))
+    fragment.write_bytes(b"edited by hand")  # so the shard's files must come from the cache
+    build(config, environ={})
+    assert _tree(site / "dist") == _fresh_build(config, tmp_path)
