@@ -3,6 +3,8 @@
 import posixpath
 import re
 
+import pytest
+
 from hypothesis import given, settings, strategies as st
 
 from digest.normalize import canonical_url
@@ -68,3 +70,24 @@ def test_a_pages_links_are_what_relative_gives(frm, to, frm_dir, to_dir):
     assert link(to_path) == urls.relative(from_path, to_path)  # remembered, the same
     for odd in (".", "./a/", "a/./b", "../x", "/abs/", "a//b"):
         assert link(odd) == urls.relative(from_path, odd)
+
+
+def _slow_relpath(path: str) -> str | None:
+    """The writer's path check spelled out with PurePosixPath: the reference for its shortcut."""
+    from pathlib import PurePosixPath
+    rel = PurePosixPath(path)
+    if rel.is_absolute() or ".." in rel.parts or not rel.parts or "\\" in path or "\x00" in path:
+        return None
+    return str(rel)
+
+
+@given(st.lists(st.sampled_from(["a", "b.html", ".", "..", "", "x y", "\\", "\x00", "é"]), max_size=5).map("/".join)
+       | st.text(max_size=12))
+def test_the_writers_path_shortcut_agrees_with_purepath(path):
+    from digest.write import UnsafePath, safe_relpath
+    expected = _slow_relpath(path)
+    if expected is None:
+        with pytest.raises(UnsafePath):
+            safe_relpath(path)
+    else:
+        assert safe_relpath(path) == expected
