@@ -10,7 +10,10 @@ result depends on:
 - ``articles/<key>``: the ``Article`` of each item of one (audited) report, without its body,
   which is in ``bodies.sqlite`` (store.py); the key hashes the code version and the items;
 - ``classified``: countries, reasons, tags and authors per article, keyed by the code version,
-  the classifying parts of the config and the article.
+  the classifying parts of the config and the article;
+- ``assembly``: the last build's articles as assembled from all reports (assembly.py), which
+  a build whose only news is new stories grows instead of assembling the archive again;
+- ``search``: each search shard's Pagefind bundle, and its file list, keyed by its documents.
 
 The code version is ``digest.__version__`` plus a hash of every module of the package, so any
 code change starts from an empty cache. An entry that is missing, truncated, corrupt or from
