@@ -195,7 +195,7 @@ _DAYS = [f"{d:02d} Jun 2026" for d in range(1, 29)]
 _COUNTRIES = ["Kazakhstan", "Kyrgyzstan", "Tajikistan", "Turkmenistan", "Uzbekistan", "Economy"]
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.sampled_from(["", "ru", "add", "again"]),
                           st.lists(st.tuples(st.sampled_from(["Rail", "Water", "Cotton", "Border", "Wheat"]),
                                              st.sampled_from(_DAYS), st.sampled_from(_COUNTRIES)),
