@@ -111,18 +111,17 @@ class Builder:
     def build(self, first: Collection[str] = (), on_first: Callable[[list[Artifact]], None] | None = None) -> BuildResult:
         """One build. The pages at the site paths in ``first`` are rendered before all else and
         handed to ``on_first`` (serve writes them at once and reloads the tabs showing them)."""
-        try:
-            with workers.fewer_collections():
+        with workers.fewer_collections():
+            try:
                 return self._build(first, on_first)
-        except Corrupt as exc:
-            # A body could not be read back as it was written. Nothing was published (the
-            # writer stages the whole site first): drop the store and build again from the
-            # feeds, once; the warning says what happened.
-            discard(self.cache_dir)
-            self._model = self._prepared = self._assembly = None
-            with workers.fewer_collections():
+            except Corrupt as exc:
+                # A body could not be read back as it was written. Nothing was published (the
+                # writer stages the whole site first): drop the store and build again from the
+                # feeds, once; the warning says what happened.
+                discard(self.cache_dir)
+                self._model = self._prepared = self._assembly = None
                 result = self._build(first, on_first)
-            return replace(result, problems=(f"{exc}; discarded it and built again",) + result.problems)
+                return replace(result, problems=(f"{exc}; discarded it and built again",) + result.problems)
 
     def _build(self, first: Collection[str], on_first) -> BuildResult:
         started = time.perf_counter()

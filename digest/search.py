@@ -275,16 +275,17 @@ class Indexer:
 
     def _meta(self, content: str) -> tuple[str, tuple[str, ...]] | None:
         """(WebAssembly build, file paths) of the cached bundle of ``content``; None if not cached."""
-        if self.cache is None or not self.cache.has("search", self._key(content)):
+        key = self._key(content) if self.cache is not None else ""
+        if not key or not self.cache.has("search", key):
             return None
-        meta = self.cache.load("search", self._key(content) + "-meta")
+        meta = self.cache.load("search", key + "-meta")
         if isinstance(meta, tuple) and len(meta) == 2:
             return meta
-        bundle = self.cache.load("search", self._key(content))  # cached before the meta was
+        bundle = self.cache.load("search", key)  # cached before the meta was
         if not isinstance(bundle, dict):
             return None
         meta = (_wasm_of(bundle), tuple(bundle))
-        self.cache.store("search", self._key(content) + "-meta", meta)
+        self.cache.store("search", key + "-meta", meta)
         return meta
 
     def _bundle(self, number: int) -> dict[str, bytes]:
@@ -295,10 +296,7 @@ class Indexer:
         if not isinstance(bundle, dict) or tuple(bundle) != paths:
             # Its cache entry went bad since the build began: index the shard again.
             self._todo.append((number, content, self._paths[number]))
-            while self._todo or self._running is not None:
-                if self._running is not None:
-                    self._collect()
-                self.poll()
+            self._run_all()
             bundle = self._bundles.pop(number)
         return bundle
 
@@ -310,6 +308,13 @@ class Indexer:
             number, content, paths = self._todo.popleft()
             self._running = (number, content, start_run({path: self._docs[path] for path in paths},
                                                         self._languages[number]))
+
+    def _run_all(self) -> None:
+        """Wait for the running shard and index every one still to do."""
+        while self._running is not None or self._todo:
+            if self._running is not None:
+                self._collect()
+            self.poll()
 
     def _collect(self) -> None:
         number, content, run = self._running
@@ -331,10 +336,7 @@ class Indexer:
         is keyed by its shard's cache key; one that ``fresh(path, key)`` says
         ``dist/`` already has comes as ``Unchanged``, and a shard none of whose files changed
         is not even read from the cache (after a new feed: ~10,000 files of 10,000 stories)."""
-        while self._running is not None or self._todo:
-            if self._running is not None:
-                self._collect()
-            self.poll()
+        self._run_all()
         if not self._count:
             return
         wanted: dict[str, tuple[int, str, str | None]] = {}  # site path → (shard, path in its bundle, key)
