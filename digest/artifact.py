@@ -23,4 +23,17 @@ class Unchanged(NamedTuple):
     key: str
 
 
-Output = Artifact | Unchanged
+class Staged(NamedTuple):
+    """A file a render worker wrote into the writer's staging folder itself (stage.py): what
+    the writer needs to move it into ``dist/``, without its bytes. ``name`` is the staged
+    file's name in that folder; ``None`` when the bytes are those of the file ``dist/``
+    already has (then ``stat`` is that file's, if the last build did not write it)."""
+
+    path: str
+    name: str | None
+    digest: bytes
+    key: str | None
+    stat: tuple[int, int, int] | None  # size, mtime_ns, inode: a rename keeps them
+
+
+Output = Artifact | Unchanged | Staged

@@ -12,7 +12,7 @@ from pathlib import Path
 from itertools import chain
 from typing import Callable, Collection, Iterator
 
-from digest import assets, budget, buildstate, catalog, fingerprint, language, search, sitemap, templating, workers
+from digest import assets, budget, buildstate, catalog, fingerprint, language, newsletter, search, sitemap, templating, workers
 from digest.archive import rolled_off
 from digest.assembly import KIND as ASSEMBLY, Assembly, assemble
 from digest.config import Config
@@ -25,6 +25,7 @@ from digest.pages import Page, build_pages, iter_pages
 from digest.parsecache import (DEFAULT_DIR, ParseCache, Progress, code_version, default_jobs, prune, prune_bodies,
                                read_sources)
 from digest.site import build_site
+from digest.stage import Stage
 from digest.store import Corrupt, discard
 from digest.sources import read_cache, read_source
 from digest.views import article_views
@@ -159,7 +160,12 @@ class Builder:
         self.tell("rendering", 0, 0)
         # Each file goes to the writer as soon as it is rendered and is then dropped (the parent
         # never holds the whole site); pages whose inputs did not change are not rendered at all.
-        written = update_site(render(site, config, self.jobs, store, previous.fresh, self._prepared), out_dir, previous)
+        stage = Stage(out_dir, previous)  # render workers write pages into it themselves
+        try:
+            written = update_site(render(site, config, self.jobs, store, previous.fresh, self._prepared, stage),
+                                  out_dir, previous, stage.dir)
+        finally:
+            stage.discard()
         stats = written.counts()
         total = sum(entry.size for entry in written.manifest.values())
         snapshot = buildstate.Snapshot(files=stats["files"], stories=len(site.order), sources=len(site.sources),
@@ -232,29 +238,32 @@ def render_first(site: Site, config: Config, prepared: Prepared, first: Collecti
 
 
 def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None = None,
-           fresh: Callable[[str, str], bool] | None = None, prepared: Prepared | None = None) -> Iterator[Output]:
+           fresh: Callable[[str, str], bool] | None = None, prepared: Prepared | None = None,
+           stage: Stage | None = None) -> Iterator[Output]:
     """Every file of the site, as a stream of artifacts, each made when it is needed (pages a
     batch at a time) for a writer that stores and drops them. Every path comes once.
 
     A file's key names everything it is made from (code, config, templates, static files and
     its own data; see fingerprint.py). With ``fresh(path, key)`` (the writer's knowledge of
     ``dist/``), a page, newsletter or feed whose key is unchanged is not rendered and comes as
-    ``Unchanged``: after a new feed, only the files it touches are made."""
+    ``Unchanged``: after a new feed, only the files it touches are made. With ``stage``, pages
+    come as ``Staged``: written by the renderers into the writer's staging folder."""
     env = templating.make_env(config)
     static = assets.static_files(config)
     version = assets.asset_version(static)
     prepared = prepared or prepare(site, config)
     views, memo, pages = prepared.views, prepared.memo, prepared.pages
     content_key = fingerprint.of(cache.version if cache is not None else code_version(), repr(config))
-    render_key = fingerprint.of(content_key, fingerprint.of_files(Path(d) for d in env.loader.searchpath), version)
-    keyer = (render_key, memo, fresh)
+    # Pages are keyed by their own templates' sources (pages.iter_pages), editions by theirs.
+    keyer = (fingerprint.of(content_key, version), memo, fresh)
+    edition_key = fingerprint.of(content_key, templating.sources_key(env, newsletter.TEMPLATES.values()))
     # Pagefind starts first, as its own process beside the renderers: after a new feed it is the
     # longest single piece of work. It is polled between batches of pages (no thread).
     with search.Indexer(search.documents(views, config.language), config.language, cache) as index:
         for artifact in chain(
-            iter_pages(pages, site, config, env, version, jobs, keyer),
+            iter_pages(pages, site, config, env, version, jobs, keyer, stage),
             iter_edition_files(site, config, env, views, fresh=fresh, jobs=jobs,
-                               keys=lambda week, picks: fingerprint.of(render_key, "edition", week.name, repr(picks),
+                               keys=lambda week, picks: fingerprint.of(edition_key, "edition", week.name, repr(picks),
                                                                         [views[k] for k in week.keys], memo=memo)),
             iter_feed_files(site, config, views, fresh=fresh, jobs=jobs,
                             keys=lambda base, title, updated, shown, full: fingerprint.of(

@@ -190,17 +190,21 @@ def _href(url: str) -> str:
     return re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", quote(url, safe=":/?#[]@!$&'*+,;=%-._~"))
 
 
+# The template each format is rendered from (the Markdown is converted from HTML).
+TEMPLATES = {"markdown": "newsletter/edition.html", "html": "newsletter/email.html", "text": "newsletter/edition.txt"}
+
+
 def render_edition(edition: dict, env: jinja2.Environment, fmt: str) -> str:
     """One format of the edition: 'markdown', 'html' (email) or 'text'."""
     if fmt == "markdown":
-        body = env.get_template("newsletter/edition.html").render(edition=edition)
+        body = env.get_template(TEMPLATES["markdown"]).render(edition=edition)
         text = markdownify(body, heading_style="ATX", bullets="-", escape_misc=True)
         return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     if fmt == "html":
-        page = env.get_template("newsletter/email.html").render(edition=edition)
+        page = env.get_template(TEMPLATES["html"]).render(edition=edition)
         return css_inline.CSSInliner(keep_style_tags=False, keep_link_tags=False, load_remote_stylesheets=False).inline(page)
     if fmt == "text":
-        return re.sub(r"\n{3,}", "\n\n", env.get_template("newsletter/edition.txt").render(edition=edition)).strip() + "\n"
+        return re.sub(r"\n{3,}", "\n\n", env.get_template(TEMPLATES["text"]).render(edition=edition)).strip() + "\n"
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 

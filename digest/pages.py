@@ -8,8 +8,8 @@ from typing import Iterator
 
 import jinja2
 
-from digest import budget, charts, events, fingerprint, language, urls, workers
-from digest.artifact import Artifact, Unchanged
+from digest import budget, charts, events, fingerprint, language, templating, urls, workers
+from digest.artifact import Artifact, Staged, Unchanged
 from digest.config import Config
 from digest.model import Group, Site
 from digest.templating import Cards, format_date, linker, week_label
@@ -193,11 +193,14 @@ def render_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Envi
 
 
 def iter_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Environment,
-               asset_version: str, jobs: int = 1, keyer: tuple | None = None) -> Iterator[Artifact | Unchanged]:
+               asset_version: str, jobs: int = 1, keyer: tuple | None = None,
+               stage=None) -> Iterator[Artifact | Unchanged | Staged]:
     """``render_pages`` as artifacts, a batch of pages at a time, so a caller that writes and
-    drops them never holds more than a few batches. With ``keyer`` (the render key, the views'
-    memo and the writer's ``fresh``), each artifact carries the page's key and a page whose key
-    is unchanged comes as ``Unchanged``, unrendered; the workers compute the keys too."""
+    drops them never holds more than a few batches. With ``keyer`` (the key of everything
+    but the templates, the views' memo and the writer's ``fresh``), each artifact carries the page's key and a page whose key
+    is unchanged comes as ``Unchanged``, unrendered; the workers compute the keys too. With
+    ``stage`` (stage.Stage), the workers write the pages into the writer's staging folder
+    and hand back ``Staged`` receipts, not the bytes."""
     sections = (("country", "Countries"), ("tag", "Tags"), ("author", "Authors"), ("week", "Weeks"))
     if site.languages:  # only a site in several languages has language pages
         sections += (("language", "Languages"),)
@@ -208,27 +211,32 @@ def iter_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Enviro
         + [("sources/", "Sources"), ("search/", "Search")],
         "asset_version": asset_version,
     }
-    if keyer is not None:  # the navigation is on every page but in no page's context: key it too
-        keyer = (fingerprint.of(keyer[0], common["nav"]), *keyer[1:])
     # Compiled once here, before any worker forks, so no process compiles a template again.
     templates = {name: env.get_template(name) for name in dict.fromkeys(p.template for p in pages)}
+    if keyer is not None:
+        # A page depends on its template, what that reaches, and the card macros (Cards); the
+        # navigation is on every page but in no page's context: key it too.
+        base = fingerprint.of(keyer[0], common["nav"])
+        by_template = {name: fingerprint.of(base, templating.sources_key(env, (name, Cards.TEMPLATE)))
+                       for name in templates}
+        keyer = (by_template, *keyer[1:])
     if len(pages) < PARALLEL_PAGES:
         jobs = 1
     cards = Cards(env)  # filled in each worker (after the fork), so each keeps its own
-    for part in workers.iter_ranges(_render_range, (pages, templates, common, config.base_url, cards, keyer),
+    for part in workers.iter_ranges(_render_range, (pages, templates, common, config.base_url, cards, keyer, stage),
                                     len(pages), jobs, batch=PAGE_BATCH):
         yield from part
 
 
 def _render_range(pages: list[Page], templates: dict, common: dict, base_url: str, cards: Cards,
-                  keyer: tuple | None, start: int, end: int) -> list[Artifact | Unchanged]:
-    out: list[Artifact | Unchanged] = []
+                  keyer: tuple | None, stage, start: int, end: int) -> list[Artifact | Unchanged | Staged]:
+    out: list[Artifact | Unchanged | Staged] = []
     absolute = lambda p: urls.absolute(base_url, p)  # noqa: E731 - one per range, not per page
     for page in pages[start:end]:
         file, key = urls.page_file(page.path), None
         if keyer is not None:
-            render_key, memo, fresh = keyer
-            key = fingerprint.of(render_key, page.path, page.template, page.context, memo=memo)
+            by_template, memo, fresh = keyer
+            key = fingerprint.of(by_template[page.template], page.path, page.template, page.context, memo=memo)
             if fresh and fresh(file, key):
                 out.append(Unchanged(file, key))
                 continue
@@ -236,5 +244,6 @@ def _render_range(pages: list[Page], templates: dict, common: dict, base_url: st
         card_html, row_html = cards.for_page(link)
         html = templates[page.template].render(**common, **page.context, page_path=page.path, url=link,
                                                absolute=absolute, card_html=card_html, row_html=row_html)
-        out.append(Artifact(file, html.encode("utf-8"), key))
+        data = html.encode("utf-8")
+        out.append(stage.put(file, data, key) if stage is not None else Artifact(file, data, key))
     return out

@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from html import unescape
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 import jinja2
+import jinja2.meta
 from markupsafe import Markup, escape
 
-from digest import urls
+from digest import fingerprint, urls
 from digest.assets import BUILTIN_TEMPLATES
 from digest.config import Config
 
@@ -41,6 +43,31 @@ def make_env(config: Config) -> jinja2.Environment:
     # than \uXXXX escapes (tojson still escapes <, >, & and ' for the script element).
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
     return env
+
+
+def sources_key(env: jinja2.Environment, names: Iterable[str]) -> str:
+    """The key of the templates ``names`` and of every template they reach through
+    ``extends``, ``include``, ``import`` and ``from``, as the loader finds them (a site's own
+    template before the built-in one): what an output made from ``names`` depends on, so an
+    edit to the newsletter's templates does not re-render a page, nor ``base.html`` a
+    newsletter. A name chosen at render time (not a string in the template) could be any
+    template: then the key is that of every template file."""
+    seen: dict[str, str] = {}
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        try:
+            source, filename, _ = env.loader.get_source(env, name)
+            refs = list(jinja2.meta.find_referenced_templates(env.parse(source)))
+        except jinja2.TemplateError:  # missing or broken: rendering reports it; key on every file
+            return fingerprint.of_files(Path(d) for d in env.loader.searchpath)
+        if None in refs:
+            return fingerprint.of_files(Path(d) for d in env.loader.searchpath)
+        seen[name] = f"{filename}\0{source}"
+        todo += refs
+    return fingerprint.of(sorted(seen.items()))
 
 
 CARD_EXCERPT = 160  # characters of a summary on a card: two or three lines; the page has it all
@@ -95,6 +122,8 @@ class Cards:
     rendered as placeholders holding the target; each page fills in its own relative links,
     so the result is byte for byte what the macro gives on that page."""
 
+    TEMPLATE = "_macros.html"
+
     def __init__(self, env: jinja2.Environment):
         self._env = env
         self._macros = None
@@ -123,7 +152,7 @@ class Cards:
 
     def _module(self):
         if self._macros is None:
-            self._macros = self._env.get_template("_macros.html").make_module({"url": _link_mark})
+            self._macros = self._env.get_template(self.TEMPLATE).make_module({"url": _link_mark})
         return self._macros
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Mapping, NamedTuple
 
-from digest.artifact import Artifact, Output, Unchanged
+from digest.artifact import Artifact, Output, Staged, Unchanged
 
 class UnsafePath(ValueError):
     """A generated path that would land outside the output folder."""
@@ -140,9 +140,10 @@ def write_site(files: Mapping[str, bytes] | Iterable[tuple[str, bytes]], out_dir
 
 
 def update_site(files: Mapping[str, bytes] | Iterable[Output | tuple[str, bytes]], out_dir: Path,
-                previous: Previous | None = None) -> Written:
+                previous: Previous | None = None, staged_in: Path | None = None) -> Written:
     """``write_site`` for a stream of artifacts (or ``(path, bytes)`` pairs); ``Unchanged`` is
-    only valid for a path ``previous.fresh`` approved. Returns counts and the new manifest."""
+    only valid for a path ``previous.fresh`` approved, ``Staged`` for a file in the folder
+    ``staged_in`` (stage.py). Returns counts and the new manifest."""
     out_dir = out_dir.absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     in_place = out_dir.is_dir() and not out_dir.is_symlink()
@@ -156,6 +157,10 @@ def update_site(files: Mapping[str, bytes] | Iterable[Output | tuple[str, bytes]
         for item in pairs:
             if isinstance(item, Unchanged):
                 site.keep(safe_relpath(item.path), item.key)
+            elif isinstance(item, Staged):
+                if staged_in is None:
+                    raise ValueError(f"{item.path}: staged, but no staging folder was given")
+                site.take(safe_relpath(item.path), item, staged_in)
             else:
                 item = item if isinstance(item, Artifact) else Artifact(*item)
                 if not isinstance(item.data, bytes):
@@ -203,6 +208,16 @@ class _Fresh:
         target.write_bytes(data)
         self.files[rel] = (digest_of(data), key)
 
+    def take(self, rel: str, item: Staged, folder: Path) -> None:
+        if item.name is None:
+            raise ValueError(f"{rel}: kept, but there is no previous site")
+        target = self.tmp / rel
+        if target.parent not in self.made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.made.add(target.parent)
+        os.replace(folder / item.name, target)
+        self.files[rel] = (item.digest, item.key)
+
     def finish(self, out_dir: Path) -> Written:
         if out_dir.is_symlink() or out_dir.exists():  # a symlink or file where the site goes
             out_dir.unlink()
@@ -221,14 +236,15 @@ class _InPlace:
     def __init__(self, out_dir: Path, tmp: Path, previous: Previous):
         self.out_dir, self.tmp, self.previous = out_dir, tmp, previous
         self.kept: dict[str, Entry] = {}
-        self.staged: dict[str, tuple[str, bytes, str | None]] = {}  # rel → (staging name, digest, key)
+        # rel → (staged file, digest, key, its (size, mtime_ns, inode) if known)
+        self.staged: dict[str, tuple[Path, bytes, str | None, tuple | None]] = {}
         self.names = itertools.count()
 
     def _replace(self, rel: str) -> None:
         self.kept.pop(rel, None)  # a later copy wins
         old = self.staged.pop(rel, None)
         if old:
-            os.unlink(self.tmp / old[0])
+            os.unlink(old[0])
 
     def keep(self, rel: str, key: str) -> None:
         self._replace(rel)
@@ -244,28 +260,43 @@ class _InPlace:
         if trusted is not None and trusted.digest == dig:
             self.kept[rel] = trusted._replace(key=key)
             return
-        if trusted is None and self.previous.on_disk.get(rel, (-1,))[0] == len(data) and _same(self.out_dir / rel, data):
+        if trusted is None and self.previous.on_disk.get(rel, (-1,))[0] == len(data) and same_bytes(self.out_dir / rel, data):
             st = self.previous.on_disk[rel]
             self.kept[rel] = Entry(st[0], st[1], st[2], dig, key)
             return
-        name = str(next(self.names))
-        (self.tmp / name).write_bytes(data)
-        self.staged[rel] = (name, dig, key)
+        staged = self.tmp / str(next(self.names))
+        staged.write_bytes(data)
+        self.staged[rel] = (staged, dig, key, None)
+
+    def take(self, rel: str, item: Staged, folder: Path) -> None:
+        self._replace(rel)
+        if item.name is not None:
+            self.staged[rel] = (folder / item.name, item.digest, item.key, item.stat)
+            return
+        trusted = self.previous.trusted.get(rel)
+        if trusted is not None and trusted.digest == item.digest:
+            self.kept[rel] = trusted._replace(key=item.key)
+        elif trusted is None and item.stat is not None and self.previous.on_disk.get(rel) == item.stat:
+            self.kept[rel] = Entry(*item.stat, item.digest, item.key)
+        else:
+            raise ValueError(f"{rel}: kept, but the file in the output folder is not the one the worker compared")
 
     def finish(self, out_dir: Path) -> Written:
         # Everything is rendered: from here on only renames and deletions.
         made: set[str] = set()
         manifest = dict(self.kept)
-        for rel, (name, dig, key) in self.staged.items():
+        for rel, (staged, dig, key, known) in self.staged.items():
             target = out_dir / rel
             _safe_parent(out_dir, rel, made)
             try:
-                os.replace(self.tmp / name, target)
+                os.replace(staged, target)
             except IsADirectoryError:
                 shutil.rmtree(target)
-                os.replace(self.tmp / name, target)
-            st = os.stat(target)
-            manifest[rel] = Entry(st.st_size, st.st_mtime_ns, st.st_ino, dig, key)
+                os.replace(staged, target)
+            if known is None:
+                st = os.stat(target)
+                known = (st.st_size, st.st_mtime_ns, st.st_ino)
+            manifest[rel] = Entry(*known, dig, key)
         gone = sorted(set(self.previous.on_disk) - set(manifest), reverse=True)
         for rel in gone:
             try:
@@ -301,7 +332,7 @@ def _safe_parent(out_dir: Path, rel: str, made: set[str]) -> None:
         made.add(sub)
 
 
-def _same(path: Path, data: bytes) -> bool:
+def same_bytes(path: Path, data: bytes) -> bool:
     try:
         return path.is_file() and not path.is_symlink() and path.read_bytes() == data
     except OSError:
@@ -319,7 +350,7 @@ def patch_files(files: Iterable[Artifact], out_dir: Path) -> list[str]:
     for artifact in files:
         rel = safe_relpath(artifact.path)
         target = out_dir / rel
-        if _same(target, artifact.data):
+        if same_bytes(target, artifact.data):
             continue
         _safe_parent(out_dir, rel, made)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".patch-")

@@ -64,7 +64,7 @@ def test_a_new_feed_renders_only_what_it_touches_and_equals_a_full_build(site, t
 
     def recording(pages, *args):
         out = real(pages, *args)
-        made = {a.path for a in out if type(a) is Artifact}
+        made = {a.path for a in out if type(a) is not Unchanged}  # rendered: staged or kept by its bytes
         rendered.extend(p for p in pages[args[-2]:args[-1]] if urls.page_file(p.path) in made)
         return out
 
@@ -262,8 +262,13 @@ def test_a_site_restored_from_a_ci_cache_is_trusted_by_its_bytes(site, tmp_path,
     shutil.copytree(tmp_path / "saved", dist)  # as a cache restore leaves it: same bytes, new files
     made = []
     real = render._render_range
-    monkeypatch.setattr(render, "_render_range",
-                        lambda pages, *a: made.extend(x for x in real(pages, *a) if type(x) is Artifact) or real(pages, *a))
+
+    def recording(pages, *args):
+        out = real(pages, *args)
+        made.extend(x for x in out if type(x) is not Unchanged)
+        return out
+
+    monkeypatch.setattr(render, "_render_range", recording)
     (site / "content_cache" / "extra.xml").write_text(NEW)  # the weekly fetch brought a feed
     again = build(config, environ={})
     assert again.stories == first.stories + 2

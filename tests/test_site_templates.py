@@ -40,3 +40,72 @@ def test_the_stylesheet_link_changes_when_the_stylesheet_does(tmp_path):
     after = (site / "dist" / "index.html").read_text()
     version = lambda html: html.split("style.css?v=")[1].split('"')[0]
     assert version(before) != version(after)
+
+
+def test_a_template_edit_renders_again_only_what_uses_that_template(tmp_path, monkeypatch):
+    """Outputs are keyed by the templates they reach (templating.sources_key): an edit to the
+    newsletter's email template renders no page, an edit to group.html no article page, and an
+    edit to base.html no newsletter."""
+    from digest import newsletter, pages
+    from digest.artifact import Unchanged
+
+    site = make_site(tmp_path, {"feed.xml": RSS.replace("</channel>", """<item><title>Almaty builds a tram</title>
+<link>https://example.org/b/</link><pubDate>Tue, 02 Jun 2026 10:00:00 +0000</pubDate>
+<description>In Almaty, Kazakhstan, a tram line.</description><category>Transport</category></item></channel>""")})
+    (site / "templates" / "newsletter").mkdir(parents=True)
+    build(load_config(site), environ={})
+    made: list[str] = []
+    real_pages, real_editions = pages._render_range, newsletter._edition_range
+
+    def pages_rendered(todo, *args):
+        out = real_pages(todo, *args)
+        made.extend(p.template for p, a in zip(todo[args[-2]:args[-1]], out) if type(a) is not Unchanged)
+        return out
+
+    def editions_rendered(todo, *args):
+        made.extend("edition" for _ in todo[args[-2]:args[-1]])
+        return real_editions(todo, *args)
+
+    monkeypatch.setattr(pages, "_render_range", pages_rendered)
+    monkeypatch.setattr(newsletter, "_edition_range", editions_rendered)
+
+    def edit(name: str, text: str) -> set[str]:
+        made.clear()
+        source = (BUILTIN_TEMPLATES / name).read_text(encoding="utf-8")
+        (site / "templates" / name).write_text(source + text, encoding="utf-8")
+        build(load_config(site), environ={})
+        return set(made)
+
+    assert edit("newsletter/email.html", "<!-- edited -->\n") == {"edition"}
+    assert "newsletter weeks" not in (site / "dist" / "index.html").read_text()
+    assert "edited" in next((site / "dist" / "weeks").rglob("newsletter.html")).read_text()
+    assert edit("group.html", "{# edited #}\n") == {"group.html"}
+    assert edit("_macros.html", "{# edited #}\n") == {"index.html", "article.html", "group.html", "groups.html",
+                                                       "sources.html", "search.html", "404.html"}
+    assert edit("base.html", "<!-- edited -->\n") == {"index.html", "article.html", "group.html", "groups.html",
+                                                       "sources.html", "search.html", "404.html"}
+
+
+def test_a_template_named_at_render_time_is_keyed_on_every_template(tmp_path):
+    """``{% include name %}`` with a name chosen at render time could reach any template, so the
+    key is that of every template file: a change anywhere renders it again."""
+    import jinja2
+
+    from digest import fingerprint
+    from digest.templating import sources_key
+
+    folder = tmp_path / "t"
+    folder.mkdir()
+    (folder / "page.html").write_text('{% extends "base.html" %}{% block b %}{% include part %}{% endblock %}')
+    (folder / "base.html").write_text("{% block b %}{% endblock %}")
+    (folder / "fixed.html").write_text('{% extends "base.html" %}{% from "m.html" import x %}')
+    (folder / "m.html").write_text("{% macro x() %}{% endmacro %}")
+    (folder / "other.html").write_text("one")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)))
+    fixed, dynamic = sources_key(env, ["fixed.html"]), sources_key(env, ["page.html"])
+    assert dynamic == fingerprint.of_files([folder])
+    (folder / "other.html").write_text("two")
+    assert sources_key(env, ["fixed.html"]) == fixed  # not reached from fixed.html
+    assert sources_key(env, ["page.html"]) != dynamic
+    (folder / "m.html").write_text("{% macro x() %}changed{% endmacro %}")
+    assert sources_key(env, ["fixed.html"]) != fixed  # reached through {% from %}

@@ -110,3 +110,48 @@ def test_render_workers_fork_from_a_single_threaded_process(seed_build, seed_con
     baseline = threading.active_count()  # other tests may leave threads of their own (a browser driver)
     assert {a.path: a.data for a in render(result.site, seed_config, jobs=2)} == render_site(result.site, seed_config)
     assert len(threads) >= 3 and set(threads) == {baseline}
+
+
+def test_render_workers_stage_the_pages_themselves(seed_build, seed_config, tmp_path, monkeypatch):
+    """Forked render workers write pages into the writer's staging folder and hand it receipts
+    (stage.py): the site is byte for byte the one rendered in memory, a page whose bytes did
+    not change is kept without a write, and no staging folder is left behind."""
+    from dataclasses import replace
+
+    from digest import build as build_module
+    from digest.artifact import Staged
+    from digest.assets import BUILTIN_TEMPLATES
+    from digest.build import build
+
+    monkeypatch.setattr(pages, "PARALLEL_PAGES", 1)
+    monkeypatch.setattr(pages, "PAGE_BATCH", 9)
+    receipts: list[Staged] = []
+    real = build_module.update_site
+
+    def spying(files, *args):
+        return real((receipts.append(x) or x if type(x) is Staged else x for x in files), *args)
+
+    monkeypatch.setattr(build_module, "update_site", spying)
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    base = (BUILTIN_TEMPLATES / "base.html").read_text(encoding="utf-8")
+    config = replace(seed_config, out_dir=tmp_path / "dist", templates_dir=templates)
+    out = tmp_path / "dist"
+
+    def build_with(extra: str):
+        receipts.clear()
+        (templates / "base.html").write_text(base + extra, encoding="utf-8")
+        result = build(config, environ={}, parse_cache=tmp_path / "cache", jobs=2)
+        assert not _staging(tmp_path)
+        return result
+
+    first = build_with("")
+    assert len(receipts) > 40 and all(r.name for r in receipts)  # a new site: every page staged
+    assert _tree(out) == render_site(first.site, config)
+    build_with("{# a template comment: new keys, the same bytes #}")
+    assert len(receipts) > 40 and all(r.name is None for r in receipts)
+    assert _tree(out) == render_site(first.site, config)
+    changed = build_with("<!-- every page changes -->\n")
+    assert len(receipts) > 40 and all(r.name for r in receipts)
+    assert changed.written >= len(receipts)
+    assert _tree(out) == render_site(changed.site, config)
