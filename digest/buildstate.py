@@ -21,15 +21,59 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 
 from digest.config import Config
 from digest.editorial import EDITOR_DIR
 from digest.parsecache import ParseCache
-from digest.write import Manifest
+from digest import previous
+from digest.previous import Entry, Manifest
 
 _SKIP_DIRS = {"__pycache__", "node_modules"}
 STATE_KIND = "state"
+
+
+class Recorded(Mapping):
+    """The writer's manifest as it is stored: one column per field rather than an ``Entry`` per
+    file. At 100,000 stories (286,000 files) the dict of entries took 1.2 s to unpickle, a fifth
+    of a no-change build, and the columns take 0.1 s; ``stats()`` is all a no-change build
+    reads, and the entries are made only when a build renders (previous.Previous.trusted)."""
+
+    def __init__(self, paths: list[str], sizes: list[int], mtimes: list[int], inodes: list[int],
+                 digests: bytes, keys: list[str | None]):
+        self._columns = (paths, sizes, mtimes, inodes, digests, keys)
+        self._entries: Manifest | None = None
+
+    @classmethod
+    def of(cls, manifest: Manifest) -> "Recorded":
+        entries = manifest.values()
+        return cls(list(manifest), [e.size for e in entries], [e.mtime_ns for e in entries],
+                   [e.ino for e in entries], b"".join(e.digest for e in entries), [e.key for e in entries])
+
+    def __reduce__(self):
+        return (Recorded, self._columns)
+
+    def stats(self) -> dict[str, tuple[int, int, int]]:
+        paths, sizes, mtimes, inodes = self._columns[:4]
+        return dict(zip(paths, zip(sizes, mtimes, inodes)))
+
+    def _all(self) -> Manifest:
+        if self._entries is None:
+            paths, sizes, mtimes, inodes, digests, keys = self._columns
+            size = len(digests) // len(paths) if paths else 0
+            cut = (digests[i:i + size] for i in range(0, len(digests), size or 1))
+            self._entries = dict(zip(paths, map(Entry._make, zip(sizes, mtimes, inodes, cut, keys))))
+        return self._entries
+
+    def __getitem__(self, path: str) -> Entry:
+        return self._all()[path]
+
+    def __iter__(self):
+        return iter(self._columns[0])
+
+    def __len__(self) -> int:
+        return len(self._columns[0])
 
 
 @dataclass(frozen=True)
@@ -37,7 +81,8 @@ class State:
     fingerprint: str
     out_dir: str
     snapshot: "Snapshot"
-    manifest: Manifest  # every file of dist/ as the writer left it
+    manifest: Recorded  # every file of dist/ as the writer left it
+    folders: Mapping[str, int] | None = None  # and the modification time of its folders
 
 
 @dataclass(frozen=True)
@@ -105,5 +150,14 @@ def load(cache: ParseCache, out_dir: Path) -> State | None:
     return state
 
 
+def untouched(state: State, out_dir: Path) -> bool:
+    """``dist/`` is as the build of ``state`` left it, by one stat of each of its files and
+    folders (previous.untouched); False may only mean "look closer" (previous.Previous)."""
+    stats = getattr(state.manifest, "stats", None)
+    return bool(stats and state.folders) and previous.untouched(out_dir, stats(), state.folders)
+
+
 def save(cache: ParseCache, key: str, out_dir: Path, snapshot: Snapshot, manifest: Manifest) -> None:
-    cache.store(STATE_KIND, "last-build", State(key, str(out_dir.resolve()), snapshot, manifest))
+    """Record the build that just wrote ``out_dir`` (call it once the writer is done)."""
+    folders = previous.folder_stamps(out_dir, manifest)
+    cache.store(STATE_KIND, "last-build", State(key, str(out_dir.resolve()), snapshot, Recorded.of(manifest), folders))

@@ -1,5 +1,5 @@
 """Keys for rendered files: a hash of everything a file is made from, so a rebuild can skip
-every page, feed and newsletter whose inputs did not change (see write.Previous.fresh).
+every page, feed and newsletter whose inputs did not change (see previous.Previous.fresh).
 
 A key must change whenever the output could; a spurious change only costs a re-render.
 Values are hashed through pickle (lossless, and C-fast), and article views, which appear on

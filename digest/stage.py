@@ -14,7 +14,8 @@ import tempfile
 from pathlib import Path
 
 from digest.artifact import Staged
-from digest.write import Previous, digest_of, safe_relpath, same_bytes
+from digest.previous import Previous, digest_of
+from digest.write import safe_relpath, same_bytes
 
 
 class Stage:
@@ -26,6 +27,7 @@ class Stage:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         self.dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-new-{os.getpid()}-", dir=out_dir.parent))
         self.out_dir, self.previous = out_dir, previous
+        previous.trusted  # made here, once, not in each worker after the fork
         self._names = itertools.count()
 
     def put(self, path: str, data: bytes, key: str | None) -> Staged:

@@ -16,7 +16,6 @@ compares new bytes with the recorded hash instead of reading the old file. Anyth
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
 import shutil
@@ -24,9 +23,10 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Mapping, NamedTuple
+from typing import Iterable, Mapping
 
 from digest.artifact import Artifact, Output, Staged, Unchanged
+from digest.previous import Entry, Manifest, Previous, digest_of
 
 class UnsafePath(ValueError):
     """A generated path that would land outside the output folder."""
@@ -44,81 +44,6 @@ def safe_relpath(path: str) -> str:
     if rel.is_absolute() or ".." in rel.parts or not rel.parts or "\\" in path or "\x00" in path:
         raise UnsafePath(f"refusing to write {path!r} outside the output folder")
     return str(rel)
-
-
-class Entry(NamedTuple):
-    """One file of ``dist/`` as the writer left it."""
-
-    size: int
-    mtime_ns: int
-    ino: int
-    digest: bytes
-    key: str | None  # the renderer's key for the file's inputs, when it gave one
-
-
-Manifest = dict[str, Entry]
-
-
-def digest_of(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
-def _digest_of_file(path: Path) -> bytes | None:
-    try:
-        with open(path, "rb") as fh:
-            return hashlib.file_digest(fh, lambda: hashlib.blake2b(digest_size=16)).digest()
-    except OSError:
-        return None
-
-
-def scan(out_dir: Path) -> dict[str, tuple[int, int, int]]:
-    """Every file (and symlink) under ``out_dir``: site path → (size, mtime_ns, inode). Symlinks
-    are listed with an impossible size so they are never trusted, and never followed."""
-    out: dict[str, tuple[int, int, int]] = {}
-    stack = [("", str(out_dir))]
-    while stack:
-        prefix, folder = stack.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for e in entries:
-            rel = prefix + e.name
-            if e.is_dir(follow_symlinks=False):
-                stack.append((rel + "/", e.path))
-                continue
-            try:
-                st = e.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            out[rel] = (st.st_size if stat.S_ISREG(st.st_mode) else -1, st.st_mtime_ns, st.st_ino)
-    return out
-
-
-class Previous:
-    """``dist/`` before this build, checked against the last build's manifest."""
-
-    def __init__(self, out_dir: Path, manifest: Manifest | None):
-        self.on_disk = scan(out_dir) if out_dir.is_dir() and not out_dir.is_symlink() else {}
-        self.trusted: Manifest = {}
-        self.expected = len(manifest or {})
-        for path, entry in (manifest or {}).items():
-            seen = self.on_disk.get(path)
-            if seen == (entry.size, entry.mtime_ns, entry.ino):
-                self.trusted[path] = entry
-            elif seen is not None and seen[0] == entry.size and _digest_of_file(out_dir / path) == entry.digest:
-                # The same bytes under a new inode or mtime: a site restored from a CI cache or
-                # copied back. Hashing it (about 1 s per GB) beats rendering it again.
-                self.trusted[path] = entry._replace(mtime_ns=seen[1], ino=seen[2])
-
-    def untouched(self) -> bool:
-        """``dist/`` holds exactly the files of the last build, each as it was written."""
-        return len(self.trusted) == len(self.on_disk) == self.expected > 0
-
-    def fresh(self, path: str, key: str | None) -> bool:
-        """The file is on disk as the last build wrote it from inputs with this ``key``."""
-        entry = self.trusted.get(path)
-        return key is not None and entry is not None and entry.key == key
 
 
 @dataclass

@@ -11,13 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from digest import pages as render, urls
-from digest.artifact import Artifact, Unchanged
+from digest.artifact import Unchanged
 from digest.assets import BUILTIN_TEMPLATES
 from digest import buildstate
 from digest.build import build
 from digest.parsecache import ParseCache
 from digest.config import load_config
-from digest.write import Previous, update_site, write_site
+from digest.previous import Previous
+from digest.write import update_site, write_site
 
 from .conftest import SEEDS, make_site
 
@@ -151,6 +152,44 @@ def test_a_hand_edited_or_deleted_file_is_rendered_again(site, tmp_path):
     assert _tree(site / "dist") == _fresh_build(config, tmp_path)
 
 
+def _touch_dist(dist: Path, how: str) -> None:
+    article = next((dist / "articles").iterdir())
+    if how == "file added deep":
+        (article / "extra.html").write_text("not ours")
+    elif how == "folder added":
+        (dist / "tags" / "new-folder").mkdir()
+    elif how == "file removed":
+        (article / "index.html").unlink()
+    elif how == "edited in place":
+        with open(article / "index.html", "a") as fh:
+            fh.write("<!-- edited -->")
+    elif how == "same size, other bytes, old mtime":
+        page = article / "index.html"
+        st = page.stat()
+        page.write_bytes(b"x" * st.st_size)
+        os.utime(page, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    elif how == "replaced by a symlink":
+        (dist / "404.html").unlink()
+        os.symlink(article / "index.html", dist / "404.html")
+
+
+@pytest.mark.parametrize("how", ["file added deep", "folder added", "file removed", "edited in place",
+                                 "same size, other bytes, old mtime", "replaced by a symlink"])
+def test_a_no_change_build_notices_any_touch_to_dist_without_listing_it(site, tmp_path, how):
+    """The no-change check stats each recorded file and folder instead of listing dist/
+    (previous.untouched): every kind of touch is still seen, and the build puts the site back."""
+    config = load_config(site)
+    build(config, environ={})
+    dist = site / "dist"
+    state = buildstate.load(ParseCache(site / ".digest-cache"), dist)
+    assert buildstate.untouched(state, dist)
+    _touch_dist(dist, how)
+    assert not buildstate.untouched(state, dist)
+    build(config, environ={})
+    assert _tree(dist) == _fresh_build(config, tmp_path)  # an empty folder is left alone
+    assert buildstate.untouched(buildstate.load(ParseCache(site / ".digest-cache"), dist), dist)
+
+
 def test_removing_a_source_removes_its_pages_and_empty_folders(site, tmp_path):
     config = load_config(site)
     (site / "content_cache" / "extra.xml").write_text(NEW)
@@ -189,6 +228,27 @@ def test_keep_is_refused_for_a_file_the_writer_did_not_leave(tmp_path):
     with pytest.raises(TypeError):  # a stray None is not "keep"
         update_site([("x.html", None, "k1")], out, previous)
     assert (out / "x.html").read_bytes() == b"changed"  # a refused build writes nothing
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["entries", "columns"])
+def test_the_stored_manifest_judges_dist_as_the_entries_do(tmp_path, stored):
+    """buildstate keeps the manifest in columns (Recorded); read back it gives the same entries,
+    and Previous finds the same files trusted, the same untouched site, the same changes."""
+    import pickle
+
+    out = tmp_path / "dist"
+    written = update_site([("a/index.html", b"one", "k1"), ("b.html", b"two", "k2"), (".nojekyll", b"", None)], out)
+    manifest = pickle.loads(pickle.dumps(buildstate.Recorded.of(written.manifest))) if stored else written.manifest
+    assert dict(manifest) == written.manifest and len(manifest) == 3
+    assert Previous(out, manifest).exact  # compared as stats, without making entries
+    assert Previous(out, manifest).untouched() and Previous(out, manifest).trusted == written.manifest
+    (out / "b.html").write_bytes(b"owt")  # same size, other bytes
+    changed = Previous(out, manifest)
+    assert not changed.untouched() and set(changed.trusted) == {"a/index.html", ".nojekyll"}
+    (out / "b.html").write_bytes(b"two")
+    (out / "extra.html").write_bytes(b"x")  # a file the writer did not leave
+    extra = Previous(out, manifest)
+    assert not extra.untouched() and set(extra.trusted) == set(written.manifest)  # b.html: its bytes again
 
 
 _DAYS = [f"{d:02d} Jun 2026" for d in range(1, 29)]
