@@ -29,7 +29,6 @@ from digest.stage import Stage
 from digest.store import Corrupt, discard
 from digest.sources import read_cache, read_source
 from digest.views import article_views
-from digest.previous import Previous
 from digest.write import update_site
 
 
@@ -139,14 +138,12 @@ class Builder:
         inputs = buildstate.fingerprint(config, environ, store, (assets.BUILTIN_TEMPLATES, assets.BUILTIN_STATIC))
         last = buildstate.load(store, out_dir)
         # dist/ is checked (29,000 files at 10,000 stories) before the model only when the inputs
-        # are unchanged: first by a stat of each file and folder, then, if anything differs, in
-        # full; otherwise after the open pages are out.
-        same_inputs = last is not None and last.fingerprint == inputs
-        previous = Previous(out_dir, last.manifest) if same_inputs and not buildstate.untouched(last, out_dir) else None
-        if same_inputs and (previous is None or previous.untouched()):
+        # are unchanged; otherwise after the open pages are out.
+        previous = buildstate.previous_site(last, out_dir) if last is not None and last.fingerprint == inputs else None
+        if previous is not None and previous.untouched():
             # Nothing changed and dist/ is as we left it: it is already the answer.
             snap = last.snapshot
-            if previous is not None:  # the same files, restored or beside a new empty folder:
+            if previous.listed:  # the same files, restored or beside a new empty folder:
                 buildstate.save(store, inputs, out_dir, snap, previous.trusted)  # next check quick
             self.tell("done", 0, 0)
             return BuildResult(files=snap.files, written=0, unchanged=snap.files,
@@ -161,7 +158,7 @@ class Builder:
         if made == "assembled":  # what cleaning the archive freed, given back before render workers fork
             workers.trim_heap()
         if previous is None:
-            previous = Previous(out_dir, last.manifest if last else None)
+            previous = buildstate.previous_site(last, out_dir)
         self.tell("rendering", 0, 0)
         # Each file goes to the writer as soon as it is rendered and is then dropped (the parent
         # never holds the whole site); pages whose inputs did not change are not rendered at all.

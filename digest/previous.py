@@ -76,13 +76,20 @@ class Previous:
     any mapping of path to ``Entry``; one with a ``stats()`` method (buildstate's stored form)
     gives the (size, mtime_ns, inode) of every file without making 100,000 entries."""
 
-    def __init__(self, out_dir: Path, manifest: Mapping[str, Entry] | None):
+    def __init__(self, out_dir: Path, manifest: Mapping[str, Entry] | None,
+                 on_disk: dict[str, tuple[int, int, int]] | None = None):
+        """``on_disk``: what ``untouched`` just found, the manifest's own ``stats()``; then
+        ``dist/`` is not listed again."""
         self.out_dir = out_dir
-        self.on_disk = scan(out_dir) if out_dir.is_dir() and not out_dir.is_symlink() else {}
         self.manifest = manifest or {}
         self.expected = len(self.manifest)
+        self.listed = on_disk is None  # dist/ was listed: the quick check found a difference
+        if on_disk is not None:
+            self.on_disk, self.exact = on_disk, self.expected > 0
+            return
+        self.on_disk = scan(out_dir) if out_dir.is_dir() and not out_dir.is_symlink() else {}
         stats = getattr(self.manifest, "stats", None)
-        # The usual case, compared at C speed (a no-change build at 100,000 stories is mostly this).
+        # The usual case, compared at C speed.
         self.exact = self.expected > 0 and self.on_disk == (
             stats() if stats else {path: tuple(entry[:3]) for path, entry in self.manifest.items()})
         if not self.exact:

@@ -190,6 +190,26 @@ def test_a_no_change_build_notices_any_touch_to_dist_without_listing_it(site, tm
     assert buildstate.untouched(buildstate.load(ParseCache(site / ".digest-cache"), dist), dist)
 
 
+def test_a_build_lists_dist_only_when_a_stat_found_a_difference(site, tmp_path, monkeypatch):
+    """A new feed's build trusts dist/ by one stat of each recorded file and folder; only a
+    touched dist/ is listed (previous.scan), and the site still equals a full build."""
+    from digest import previous as previous_module
+
+    config = load_config(site)
+    build(config, environ={})
+    listed = []
+    real_scan = previous_module.scan
+    monkeypatch.setattr(previous_module, "scan", lambda out: listed.append(out) or real_scan(out))
+    (site / "content_cache" / "extra.xml").write_text(NEW)
+    build(config, environ={})
+    assert listed == []
+    (site / "dist" / "stray.html").write_text("not ours")
+    (site / "content_cache" / "extra.xml").unlink()
+    build(config, environ={})
+    assert len(listed) == 1
+    assert _tree(site / "dist") == _fresh_build(config, tmp_path)
+
+
 def test_removing_a_source_removes_its_pages_and_empty_folders(site, tmp_path):
     config = load_config(site)
     (site / "content_cache" / "extra.xml").write_text(NEW)
