@@ -109,3 +109,21 @@ def test_a_template_named_at_render_time_is_keyed_on_every_template(tmp_path):
     assert sources_key(env, ["page.html"]) != dynamic
     (folder / "m.html").write_text("{% macro x() %}changed{% endmacro %}")
     assert sources_key(env, ["fixed.html"]) != fixed  # reached through {% from %}
+
+
+def test_templates_read_a_views_keys_before_attributes(tmp_path):
+    """templating.Environment looks a plain dict's key up first (fast), and still finds an
+    object's attribute, a dict's method and an undefined name as Jinja does."""
+    import jinja2
+    import pytest
+
+    from digest.config import load_config
+    from digest.templating import make_env
+
+    env = make_env(load_config(make_site(tmp_path, {})))
+    render = lambda source, **ctx: env.from_string(source).render(**ctx)  # noqa: E731
+    assert render("{{ a.title }}|{{ a['title'] }}", a={"title": "T"}) == "T|T"
+    assert render("{{ a.items()|list|length }}", a={"x": 1, "y": 2}) == "2"  # a method, no such key
+    assert render("{{ a.real }}", a=3) == "3"  # an attribute of an object
+    with pytest.raises(jinja2.UndefinedError):
+        render("{{ a.missing }}", a={"title": "T"})
