@@ -159,77 +159,69 @@ def snapshot(ref: str, work: Path) -> Path:
     return dest
 
 
-def bench_digest(c: Corpus, opts: Options, runs: int, log=print) -> list[Result]:
-    results = {s: Result(c.size, f"digest: {s}") for s in opts.scenarios}
+def digest_round(c: Corpus, opts: Options, i: int, results: dict[str, Result], log=print) -> None:
+    """Round ``i`` of our four builds, in order, from nothing (``results``: by scenario)."""
     _configure(c.site, opts.settings)
     cmd = [opts.python, "-m", "digest", "build", "--parse-cache", ".digest-cache"]
     builtin_base = ((opts.source or REPO) / "templates" / "base.html").read_text(encoding="utf-8")
-    for i in range(runs):
-        _reset(c)
-        shutil.rmtree(c.site / "dist", ignore_errors=True)
-        shutil.rmtree(c.site / ".digest-cache", ignore_errors=True)
-        for scenario in opts.scenarios:
-            if scenario == "new-feed":
-                shutil.copyfile(c.extra, c.cache / c.extra.name)
-            elif scenario == "template":
-                (c.site / "templates").mkdir(exist_ok=True)
-                (c.site / "templates" / "base.html").write_text(
-                    builtin_base + f"<!-- bench: template changed, run {i + 1} -->\n", encoding="utf-8")
-            r = run(cmd, c.site, env=_env(opts.source))
-            results[scenario].runs.append(r)
-            pages, files = _count(c.site / "dist")
-            results[scenario].pages, results[scenario].files = pages, files
-            if scenario == "cold":
-                results[scenario].sizes = size.breakdown(c.site / "dist")
-            log(f"[bench] {c.size:>7,} digest {scenario:<9} run {i + 1}: {_fmt(r)}")
-            if r.returncode:
-                log(r.output)
-        _reset(c)
-    return list(results.values())
+    _reset(c)
+    shutil.rmtree(c.site / "dist", ignore_errors=True)
+    shutil.rmtree(c.site / ".digest-cache", ignore_errors=True)
+    for scenario in opts.scenarios:
+        if scenario == "new-feed":
+            shutil.copyfile(c.extra, c.cache / c.extra.name)
+        elif scenario == "template":
+            (c.site / "templates").mkdir(exist_ok=True)
+            (c.site / "templates" / "base.html").write_text(
+                builtin_base + f"<!-- bench: template changed, run {i + 1} -->\n", encoding="utf-8")
+        r = run(cmd, c.site, env=_env(opts.source))
+        results[scenario].runs.append(r)
+        pages, files = _count(c.site / "dist")
+        results[scenario].pages, results[scenario].files = pages, files
+        if scenario == "cold":
+            results[scenario].sizes = size.breakdown(c.site / "dist")
+        log(f"[bench] {c.size:>7,} digest {scenario:<9} run {i + 1}: {_fmt(r)}")
+        if r.returncode:
+            log(r.output)
+    _reset(c)
 
 
-def bench_preview(c: Corpus, opts: Options, runs: int, log=print) -> list[Result]:
-    """The preview sessions (see bench/preview.py), each on the site as a build left it."""
-    results = {step: Result(c.size, f"digest serve: {step}") for step in preview.STEPS}
+def preview_round(c: Corpus, opts: Options, i: int, results: dict[str, Result], log=print) -> None:
+    """Round ``i`` of the preview session (see bench/preview.py), on the site as a build left it."""
     builtin_base = ((opts.source or REPO) / "templates" / "base.html").read_text(encoding="utf-8")
     cmd = [opts.python, "-m", "digest", "build", "--parse-cache", ".digest-cache"]
-    for i in range(runs):
-        _reset(c)
-        # The site as an editor left it: built, parse cache warm, with its own base.html in
-        # templates/ (the file the session edits).
-        (c.site / "templates").mkdir(exist_ok=True)
-        (c.site / "templates" / "base.html").write_text(builtin_base, encoding="utf-8")
-        run(cmd, c.site, env=_env(opts.source))
-        s = preview.session(c.site, c.extra, builtin_base, opts.python, _env(opts.source), log=log)
-        for step, seconds in s.seconds.items():
-            results[step].runs.append(Run(seconds=seconds or 0.0, peak_bytes=s.peak_bytes,
-                                          returncode=0 if seconds is not None else 1, output=s.output))
-            results[step].note = f"{s.tracebacks} traceback(s)"
-        log(f"[bench] {c.size:>7,} digest serve run {i + 1}: " + ", ".join(
-            f"{k} {v:.2f} s" if v is not None else f"{k} –" for k, v in s.seconds.items())
-            + f", peak {s.peak_bytes / 2**20:,.0f} MiB, {s.tracebacks} traceback(s)")
-        _reset(c)
-    return list(results.values())
+    _reset(c)
+    # The site as an editor left it: built, parse cache warm, with its own base.html in
+    # templates/ (the file the session edits).
+    (c.site / "templates").mkdir(exist_ok=True)
+    (c.site / "templates" / "base.html").write_text(builtin_base, encoding="utf-8")
+    run(cmd, c.site, env=_env(opts.source))
+    s = preview.session(c.site, c.extra, builtin_base, opts.python, _env(opts.source), log=log)
+    for step, seconds in s.seconds.items():
+        results[step].runs.append(Run(seconds=seconds or 0.0, peak_bytes=s.peak_bytes,
+                                      returncode=0 if seconds is not None else 1, output=s.output))
+        results[step].note = f"{s.tracebacks} traceback(s)"
+    log(f"[bench] {c.size:>7,} digest serve run {i + 1}: " + ", ".join(
+        f"{k} {v:.2f} s" if v is not None else f"{k} –" for k, v in s.seconds.items())
+        + f", peak {s.peak_bytes / 2**20:,.0f} MiB, {s.tracebacks} traceback(s)")
+    _reset(c)
 
 
 PAGEFIND_MAX = 100_000  # stories from which Hugo + Pagefind is not run (one index of the whole site)
 
 
-def bench_pagefind(c: Corpus, opts: Options, hugo: Result, log=print) -> Result:
-    """Hugo + Pagefind: Pagefind's CLI on Hugo's output (one index), after each Hugo run."""
-    result = Result(c.size, "Hugo + Pagefind")
+def pagefind_round(c: Corpus, opts: Options, i: int, hugo: Run, result: Result, log=print) -> None:
+    """Hugo + Pagefind: Pagefind's CLI on the output of Hugo's run ``i`` (one index)."""
     exe = _pagefind()
-    if hugo.median is None or exe is None:
-        result.note = "no Hugo build" if exe else "no pagefind binary"
-        return result
-    for i, h in enumerate(hugo.ok_runs):
-        shutil.rmtree(c.hugo / "public" / "pagefind", ignore_errors=True)
-        r = run([str(exe), "--site", "public", "--silent"], c.hugo, env=_env(), timeout=opts.peer_timeout)
-        result.runs.append(Run(seconds=h.seconds + r.seconds, peak_bytes=max(h.peak_bytes, r.peak_bytes),
-                               returncode=r.returncode, timed_out=r.timed_out))
-        log(f"[bench] {c.size:>7,} Hugo + Pagefind run {i + 1}: {_fmt(result.runs[-1])}")
+    if exe is None:
+        result.note = "no pagefind binary"
+        return
+    shutil.rmtree(c.hugo / "public" / "pagefind", ignore_errors=True)
+    r = run([str(exe), "--site", "public", "--silent"], c.hugo, env=_env(), timeout=opts.peer_timeout)
+    result.runs.append(Run(seconds=hugo.seconds + r.seconds, peak_bytes=max(hugo.peak_bytes, r.peak_bytes),
+                           returncode=r.returncode, timed_out=r.timed_out))
+    log(f"[bench] {c.size:>7,} Hugo + Pagefind run {i + 1}: {_fmt(result.runs[-1])}")
     result.pages, result.files = _count(c.hugo / "public")
-    return result
 
 
 def _pagefind() -> Path | None:
@@ -241,30 +233,31 @@ def _pagefind() -> Path | None:
     return Path(exe) if exe and Path(exe).exists() else None
 
 
-def bench_peer(c: Corpus, name: str, opts: Options, runs: int, log=print) -> Result:
+def peer_round(c: Corpus, name: str, opts: Options, i: int, result: Result, log=print) -> Run | None:
+    """Round ``i`` of a peer's full build; None once it failed or hit the time box (no more rounds)."""
+    if result.note:
+        return None
     if name == "Pelican":
         cwd, out = c.pelican, c.pelican / "output"
         cmd = [str(opts.pelican), "content", "-s", "pelicanconf.py", "-o", "output", "-q"]
     else:
         cwd, out = c.hugo, c.hugo / "public"
         cmd = [str(opts.hugo), "--quiet", "--destination", "public"]
-    result = Result(c.size, name)
     env = {**_env(), "HUGO_CACHEDIR": str(c.hugo / ".hugo-cache")}
-    for i in range(runs):
-        shutil.rmtree(out, ignore_errors=True)
-        r = run(cmd, cwd, env=env, timeout=opts.peer_timeout)
-        result.runs.append(r)
-        log(f"[bench] {c.size:>7,} {name:<14} run {i + 1}: {_fmt(r)}")
-        if r.timed_out:
-            result.note = f"stopped after {opts.peer_timeout:.0f} s (time box)"
-            break
-        if r.returncode:
-            result.note = f"failed (exit {r.returncode})"
-            log(r.output)
-            break
-        result.pages, result.files = _count(out)
-        result.sizes = size.breakdown(out)
-    return result
+    shutil.rmtree(out, ignore_errors=True)
+    r = run(cmd, cwd, env=env, timeout=opts.peer_timeout)
+    result.runs.append(r)
+    log(f"[bench] {c.size:>7,} {name:<14} run {i + 1}: {_fmt(r)}")
+    if r.timed_out:
+        result.note = f"stopped after {opts.peer_timeout:.0f} s (time box)"
+        return None
+    if r.returncode:
+        result.note = f"failed (exit {r.returncode})"
+        log(r.output)
+        return None
+    result.pages, result.files = _count(out)
+    result.sizes = size.breakdown(out)
+    return r
 
 
 def _fmt(r: Run) -> str:
@@ -285,21 +278,36 @@ def find_tools(opts: Options) -> Options:
 
 
 def run_all(opts: Options, log=print) -> list[Result]:
+    """Every size, in rounds: each round runs our four builds, the preview session and each
+    peer's build once, so a ratio compares runs made minutes apart, not a quarter of an hour
+    (this machine's speed drifts: Hugo took 11.7 to 23.1 s at 10,000 stories in one run)."""
     opts = find_tools(opts)
     results: list[Result] = []
     for stories in opts.sizes:
         c = prepare(stories, opts.work, log=log)
         runs = opts.runs if stories < 100_000 else opts.big_runs
-        results += bench_digest(c, opts, runs, log=log)
-        if opts.scenarios != ("cold",):  # --bytes: sizes only, no preview session
-            results += bench_preview(c, opts, runs, log=log)
-        if opts.peers:
-            for name in opts.peer_names:
-                results.append(bench_peer(c, name, opts, runs, log=log))
-                if name == "Hugo" and stories < PAGEFIND_MAX:
-                    results.append(bench_pagefind(c, opts, results[-1], log=log))
-                elif name == "Hugo":
-                    results.append(Result(stories, "Hugo + Pagefind", note=(
-                        "not run at this size: Pagefind's CLI builds one index of the whole site in "
-                        "memory (4.9 GB peak at 10,000 stories) and it grows with the site")))
+        ours = {s: Result(c.size, f"digest: {s}") for s in opts.scenarios}
+        previews = {step: Result(c.size, f"digest serve: {step}") for step in preview.STEPS}
+        theirs = {name: Result(stories, name) for name in opts.peer_names} if opts.peers else {}
+        pagefind = Result(stories, "Hugo + Pagefind")
+        if stories >= PAGEFIND_MAX:
+            pagefind.note = ("not run at this size: Pagefind's CLI builds one index of the whole site in "
+                             "memory (4.9 GB peak at 10,000 stories) and it grows with the site")
+        for i in range(runs):
+            digest_round(c, opts, i, ours, log=log)
+            if opts.scenarios != ("cold",):  # --bytes: sizes only, no preview session
+                preview_round(c, opts, i, previews, log=log)
+            for name, result in theirs.items():
+                hugo = peer_round(c, name, opts, i, result, log=log)
+                if name == "Hugo" and hugo is not None and stories < PAGEFIND_MAX:
+                    pagefind_round(c, opts, i, hugo, pagefind, log=log)
+        results += ours.values()
+        if opts.scenarios != ("cold",):
+            results += previews.values()
+        for name, result in theirs.items():
+            results.append(result)
+            if name == "Hugo":
+                if not pagefind.runs and not pagefind.note:
+                    pagefind.note = "no Hugo build"
+                results.append(pagefind)
     return results
