@@ -27,7 +27,7 @@ class Staged(NamedTuple):
     """A file a render worker wrote into the writer's staging folder itself (stage.py): what
     the writer needs to move it into ``dist/``, without its bytes. ``name`` is the staged
     file's name in that folder; ``None`` when the bytes are those of the file ``dist/``
-    already has (then ``stat`` is that file's, if the last build did not write it)."""
+    already has (then ``stat`` is that file's)."""
 
     path: str
     name: str | None

@@ -47,6 +47,13 @@ def _digest_of_file(path: Path) -> bytes | None:
         return None
 
 
+def same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.is_file() and not path.is_symlink() and path.read_bytes() == data
+    except OSError:
+        return False
+
+
 def scan(out_dir: Path) -> dict[str, tuple[int, int, int]]:
     """Every file (and symlink) under ``out_dir``: site path → (size, mtime_ns, inode). Symlinks
     are listed with an impossible size so they are never trusted, and never followed."""
@@ -116,6 +123,18 @@ class Previous:
     def untouched(self) -> bool:
         """``dist/`` holds exactly the files of the last build, each as it was written."""
         return self.exact or len(self.trusted) == len(self.on_disk) == self.expected > 0
+
+    def holding(self, rel: str, data: bytes, digest: bytes, key: str | None) -> Entry | None:
+        """The entry of the file at ``rel`` if ``dist/`` already has exactly ``data`` there
+        (the recorded hash of a trusted file, else the bytes of a file of the same size), so
+        the writer keeps it instead of writing it; ``None`` if it must be written."""
+        trusted = self.trusted.get(rel)
+        if trusted is not None:
+            return trusted._replace(key=key) if trusted.digest == digest else None
+        seen = self.on_disk.get(rel)
+        if seen is not None and seen[0] == len(data) and same_bytes(self.out_dir / rel, data):
+            return Entry(*seen, digest, key)
+        return None
 
     def fresh(self, path: str, key: str | None) -> bool:
         """The file is on disk as the last build wrote it from inputs with this ``key``."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from digest.artifact import Staged
 from digest.previous import Previous, digest_of
-from digest.write import safe_relpath, same_bytes
+from digest.write import safe_relpath
 
 
 class Stage:
@@ -26,7 +26,7 @@ class Stage:
         out_dir = out_dir.absolute()
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         self.dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-new-{os.getpid()}-", dir=out_dir.parent))
-        self.out_dir, self.previous = out_dir, previous
+        self.previous = previous
         previous.trusted  # made here, once, not in each worker after the fork
         self._names = itertools.count()
 
@@ -34,12 +34,9 @@ class Stage:
         """Stage ``data`` for site path ``path``, unless ``dist/`` already has these bytes there."""
         rel = safe_relpath(path)
         digest = digest_of(data)
-        trusted = self.previous.trusted.get(rel)
-        if trusted is not None and trusted.digest == digest:
-            return Staged(rel, None, digest, key, None)
-        seen = self.previous.on_disk.get(rel)
-        if trusted is None and seen is not None and seen[0] == len(data) and same_bytes(self.out_dir / rel, data):
-            return Staged(rel, None, digest, key, seen)
+        kept = self.previous.holding(rel, data, digest, key)
+        if kept is not None:
+            return Staged(rel, None, digest, key, tuple(kept[:3]))
         name = f"{os.getpid()}-{next(self._names)}"  # workers share the folder: the pid keeps names apart
         fd = os.open(self.dir / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # as write_bytes: the umask decides
         try:

@@ -76,9 +76,9 @@ def sources_key(env: jinja2.Environment, names: Iterable[str]) -> str:
         try:
             source, filename, _ = env.loader.get_source(env, name)
             refs = list(jinja2.meta.find_referenced_templates(env.parse(source)))
-        except jinja2.TemplateError:  # missing or broken: rendering reports it; key on every file
-            return fingerprint.of_files(Path(d) for d in env.loader.searchpath)
-        if None in refs:
+        except jinja2.TemplateError:  # missing or broken: rendering reports it
+            refs = [None]
+        if None in refs:  # key on every template file
             return fingerprint.of_files(Path(d) for d in env.loader.searchpath)
         seen[name] = f"{filename}\0{source}"
         todo += refs

@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterable, Mapping
 
 from digest.artifact import Artifact, Output, Staged, Unchanged
-from digest.previous import Entry, Manifest, Previous, digest_of
+from digest.previous import Entry, Manifest, Previous, digest_of, same_bytes
 
 class UnsafePath(ValueError):
     """A generated path that would land outside the output folder."""
@@ -180,14 +180,10 @@ class _InPlace:
 
     def add(self, rel: str, data: bytes, key: str | None) -> None:
         self._replace(rel)
-        trusted = self.previous.trusted.get(rel)
         dig = digest_of(data)
-        if trusted is not None and trusted.digest == dig:
-            self.kept[rel] = trusted._replace(key=key)
-            return
-        if trusted is None and self.previous.on_disk.get(rel, (-1,))[0] == len(data) and same_bytes(self.out_dir / rel, data):
-            st = self.previous.on_disk[rel]
-            self.kept[rel] = Entry(st[0], st[1], st[2], dig, key)
+        entry = self.previous.holding(rel, data, dig, key)
+        if entry is not None:
+            self.kept[rel] = entry
             return
         staged = self.tmp / str(next(self.names))
         staged.write_bytes(data)
@@ -198,13 +194,10 @@ class _InPlace:
         if item.name is not None:
             self.staged[rel] = (folder / item.name, item.digest, item.key, item.stat)
             return
-        trusted = self.previous.trusted.get(rel)
-        if trusted is not None and trusted.digest == item.digest:
-            self.kept[rel] = trusted._replace(key=item.key)
-        elif trusted is None and item.stat is not None and self.previous.on_disk.get(rel) == item.stat:
-            self.kept[rel] = Entry(*item.stat, item.digest, item.key)
-        else:
+        # The worker found these bytes in dist/ (Previous.holding): still the file it compared?
+        if item.stat is None or self.previous.on_disk.get(rel) != tuple(item.stat):
             raise ValueError(f"{rel}: kept, but the file in the output folder is not the one the worker compared")
+        self.kept[rel] = Entry(*item.stat, item.digest, item.key)
 
     def finish(self, out_dir: Path) -> Written:
         # Everything is rendered: from here on only renames and deletions.
@@ -255,13 +248,6 @@ def _safe_parent(out_dir: Path, rel: str, made: set[str]) -> None:
         except FileNotFoundError:
             os.mkdir(path)
         made.add(sub)
-
-
-def same_bytes(path: Path, data: bytes) -> bool:
-    try:
-        return path.is_file() and not path.is_symlink() and path.read_bytes() == data
-    except OSError:
-        return False
 
 
 def patch_files(files: Iterable[Artifact], out_dir: Path) -> list[str]:
