@@ -75,6 +75,11 @@ class Bodies:
         return (_reopen, (self.path if self._readable else None, self._memory))
 
     @property
+    def all_in_file(self) -> bool:
+        """Every body is in the file, which another process can open and read."""
+        return self._readable and not self._memory
+
+    @property
     def in_memory(self) -> bool:
         """No file to read bodies from later: views should take them now."""
         return not self._readable

@@ -101,8 +101,8 @@ def test_a_build_that_grew_keeps_the_archive_cached_for_the_next_full_assembly(s
     Builder(config, {}).build()  # grows; its prune must keep the entries and bodies of the archive
     cleaned = []
     from digest import parsecache
-    real = parsecache._articles_of
-    monkeypatch.setattr(parsecache, "_articles_of", lambda report: cleaned.append(report.file) or real(report))
+    real = parsecache._clean
+    monkeypatch.setattr(parsecache, "_clean", lambda report: cleaned.append(report.file) or real(report))
     (site / "content_cache" / "new.xml").unlink()  # a removed feed: a full assembly, from the cache
     Builder(config, {}).build()
     assert cleaned == []

@@ -49,6 +49,7 @@ def _same(site):
 def parallel(monkeypatch):
     """Make even the five seed files go through the process pool."""
     monkeypatch.setattr(parsecache, "MIN_PARALLEL", 1)
+    monkeypatch.setattr(parsecache, "MIN_PARALLEL_CLASSIFY", 1)
 
 
 def test_cold_warm_and_parallel_models_equal_the_plain_pipeline(tmp_path, seed_config, parallel):
@@ -243,3 +244,34 @@ def test_cache_keeps_only_what_the_last_build_used(tmp_path):
     second = entries()
     assert len(second) == len(first)  # the old version's entries went, the new one's came
     assert second != first
+
+
+def _feed(items: str) -> str:
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>https://t.example/</link>{items}</channel></rss>'
+
+
+def _item(n: int, date: str) -> str:
+    return (f"<item><title>Story {n}</title><link>https://t.example/{n}</link><pubDate>{date}</pubDate>"
+            f"<description>&lt;p&gt;Body {n} of a story from Osh, Kyrgyzstan.&lt;/p&gt;</description></item>")
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_file_whose_items_the_audit_changed_is_cleaned_again_from_the_file(tmp_path, parallel, monkeypatch, jobs):
+    """Stories are cleaned by the process that read the file, but the cache-wide audit may
+    still change an item (a date from the future, in a file that cannot date itself): such a
+    file's stories are cleaned again from the file, and none goes without its body."""
+    site = make_site(tmp_path, {"a.xml": _feed(_item(1, "Fri, 01 May 2026 08:00:00 +0000")
+                                                + _item(2, "Sat, 02 May 2026 08:00:00 +0000")),
+                                "b.xml": _feed(_item(3, "Sun, 03 May 2026 08:00:00 +0000")
+                                                + _item(4, "Thu, 01 Jan 2099 08:00:00 +0000"))})
+    cleaned = []
+    real = parsecache._clean
+    if jobs == 1:  # a lambda cannot cross to a worker
+        monkeypatch.setattr(parsecache, "_clean", lambda report: cleaned.append(report.file) or real(report))
+    from digest.config import load_config
+    model = build_model(load_config(site), {}, ParseCache(site / ".digest-cache"), jobs=jobs)
+    by_title = {a.title: a for a in model.articles.values()}
+    assert by_title["Story 4"].published is None  # the audit's change is what the model has
+    assert all(f"Body {n} of a story" in model.body(by_title[f"Story {n}"].id) for n in (1, 2, 3, 4))
+    if jobs == 1:  # in this process: each file cleaned once as read, b.xml once more after the audit
+        assert sorted(cleaned) == ["a.xml", "b.xml", "b.xml"]
