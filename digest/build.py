@@ -261,7 +261,7 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
     edition_key = fingerprint.of(content_key, templating.sources_key(env, newsletter.TEMPLATES.values()))
     # Pagefind starts first, as its own process beside the renderers: after a new feed it is the
     # longest single piece of work. It is polled between batches of pages (no thread).
-    with search.Indexer(search.documents(views, config.language), config.language, cache) as index:
+    with search.Indexer(search.documents(views, config.language), config.language, cache, jobs) as index:
         for artifact in chain(
             iter_pages(pages, site, config, env, version, jobs, keyer, stage),
             iter_edition_files(site, config, env, views, fresh=fresh, jobs=jobs,

@@ -149,9 +149,10 @@ class ParseCache:
         self.used.add((kind, key))
         return self._path(kind, key).is_file()
 
-    def store(self, kind: str, key: str, value) -> None:
+    def store(self, kind: str, key: str, value) -> bool:
+        """Keep ``value`` under ``key``; False when it could not be (no cache, or a disk error)."""
         if self.root is None:
-            return
+            return False
         self.used.add((kind, key))
         path = self._path(kind, key)
         try:
@@ -161,11 +162,13 @@ class ParseCache:
                 fh.write(_MAGIC + key.encode() + b"\n")
                 pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
+            return True
         except OSError:  # a read-only or full disk makes the cache useless, not the build
             try:
                 os.unlink(tmp)
             except (OSError, UnboundLocalError):
                 pass
+            return False
 
 
 def prune(cache: ParseCache, kinds: tuple[str, ...] = ("sources", "articles")) -> int:
@@ -241,15 +244,15 @@ def read_sources(paths: Sequence[Path], cache: ParseCache, jobs: int,
     # A file is read and its stories cleaned in one go, in the worker that parsed it: the raw
     # bodies (250 MB at 10,000 stories) never reach this process, only the cleaned ones, which
     # go straight to the store.
-    for i, (light, digest, (articles, rows)) in zip(
+    for i, (light, items_digest, (articles, rows)) in zip(
             missing, _map(partial(_read_and_clean, read), [paths[i] for i in missing], jobs, progress,
                           "reading sources")):
-        cache.remember(light.items, digest)  # the light items answer to the full items' digest
+        cache.remember(light.items, items_digest)  # the light items answer to the full items' digest
         cache.bodies.put_many(rows)
-        cache.cleaned[digest] = articles
+        cache.cleaned[items_digest] = articles
         out[i] = light
         if keys[i]:
-            cache.store("sources", keys[i], (light, digest))
+            cache.store("sources", keys[i], (light, items_digest))
     return tuple(out)
 
 

@@ -108,6 +108,7 @@ SHARD_DOCS = 512  # C: a shard ends after a document whose path hash is 0 modulo
 CAP = 2  # … or at CAP × C documents
 MAX_SHARDS = 32  # C doubles while the archive would make more shards than this
 TAIL_SPLIT = 8  # after the last boundary, shards end at hash 0 modulo C / 8
+BESIDE_RENDERERS = 0.75  # a shard of at most this × C documents is indexed while pages render
 SHARD_ENV = "DIGEST_SEARCH_SHARD_SIZE"
 _LANG = re.compile(rb'<html lang="([^"]+)"')
 
@@ -219,14 +220,23 @@ class Indexer:
     """The search bundle of ``docs`` (site path → document, oldest first, as ``documents``
     returns them), built shard by shard while the rest of the site renders. Each shard goes
     through the parse cache (when given): the same documents, language and Pagefind binary give
-    the same bundle, so it is built once.
+    the same bundle, so it is built once, and this process does not hold it meanwhile.
 
     No thread: each shard is a Pagefind process started from this one. ``poll()``, called
-    between batches of pages, collects a finished run and starts the next; ``files()`` waits
+    between batches of pages, collects a finished run and starts the next; ``outputs()`` waits
     for the rest. Render workers therefore fork from a process with one thread (a child forked
-    while another thread holds a lock can deadlock on it), and one Pagefind runs at a time."""
+    while another thread holds a lock can deadlock on it).
 
-    def __init__(self, docs: Mapping[str, bytes], language: str, cache=None):
+    Pagefind's memory follows the documents it indexes (about 0.35 MiB each, see above), so
+    runs are scheduled by their documents:
+
+    - beside the renderers (``poll``), one run at a time and only of a shard of at most
+      ``BESIDE_RENDERERS`` × C documents, so the renderers and Pagefind together stay small;
+    - after them (``outputs``), up to ``jobs`` runs at once of at most as many documents
+      together as the largest shard has: the peak stays that of one run of the largest shard,
+      and the cores the renderers left are used."""
+
+    def __init__(self, docs: Mapping[str, bytes], language: str, cache=None, jobs: int = 1):
         # Only the shards being indexed hold their documents, and only while Pagefind runs.
         if not isinstance(docs, Documents):  # ours always opt in; other pages may not
             docs = {path: data for path, data in docs.items() if b"data-pagefind-body" in data}
@@ -241,13 +251,18 @@ class Indexer:
         # shard number → (content, its WebAssembly build, its files' paths); the files themselves
         # are read from the cache only when dist/ does not already have them (``outputs``)
         self._shards: dict[int, tuple[str, str, tuple[str, ...]]] = {}
-        self._bundles: dict[int, dict[str, bytes]] = {}  # indexed in this build
+        self._bundles: dict[int, dict[str, bytes]] = {}  # indexed in this build, not in the cache
+        self._hold: set[int] = set()  # shards whose bundle is kept here all the same
         self._todo: deque[tuple[int, str, list[str]]] = deque()
-        self._running: tuple[int, str, PagefindRun] | None = None
+        self._running: list[tuple[int, str, PagefindRun, int]] = []  # (…, its documents)
+        self.jobs = max(1, jobs)
+        self._small = 0  # the most documents of a run beside the renderers
         self._languages: list[str] = []  # of each shard
         self._paths: list[list[str]] = []  # the documents of each shard
         for lang, paths_of_lang in _by_language(docs, language):
-            for paths in shards(paths_of_lang, shard_size(len(paths_of_lang))):
+            size = shard_size(len(paths_of_lang))
+            self._small = max(self._small, int(size * BESIDE_RENDERERS))
+            for paths in shards(paths_of_lang, size):
                 number = len(self._languages)
                 self._languages.append(lang)
                 self._paths.append(paths)
@@ -294,38 +309,58 @@ class Indexer:
         if bundle is None and self.cache is not None:
             bundle = self.cache.load("search", self._key(content))
         if not isinstance(bundle, dict) or tuple(bundle) != paths:
-            # Its cache entry went bad since the build began: index the shard again.
+            # Its cache entry went bad since the build began: index the shard again, kept here.
+            self._hold.add(number)
             self._todo.append((number, content, self._paths[number]))
             self._run_all()
             bundle = self._bundles.pop(number)
         return bundle
 
     def poll(self) -> None:
-        """Collect the running shard if it is done; start the next one if none is running."""
-        if self._running is not None and self._running[2].done():
-            self._collect()
-        if self._running is None and self._todo:
-            number, content, paths = self._todo.popleft()
-            self._running = (number, content, start_run({path: self._docs[path] for path in paths},
-                                                        self._languages[number]))
+        """Collect finished runs; start a small shard's if none is running (see the class)."""
+        self._collect(wait=False)
+        if not self._running:
+            small = next((t for t in self._todo if len(t[2]) <= self._small), None)
+            if small is not None:
+                self._todo.remove(small)
+                self._start(*small)
+
+    def _start(self, number: int, content: str, paths: list[str]) -> None:
+        run = start_run({path: self._docs[path] for path in paths}, self._languages[number])
+        self._running.append((number, content, run, len(paths)))
 
     def _run_all(self) -> None:
-        """Wait for the running shard and index every one still to do."""
-        while self._running is not None or self._todo:
-            if self._running is not None:
-                self._collect()
-            self.poll()
+        """Index every shard still to do, up to ``jobs`` at once within the documents budget."""
+        budget = max([len(t[2]) for t in self._todo] + [r[3] for r in self._running], default=0)
+        while self._running or self._todo:
+            busy = sum(r[3] for r in self._running)
+            while self._todo and len(self._running) < self.jobs:
+                fits = next((t for t in self._todo if not self._running or busy + len(t[2]) <= budget), None)
+                if fits is None:
+                    break
+                self._todo.remove(fits)
+                self._start(*fits)
+                busy += len(fits[2])
+            self._collect(wait=True)
 
-    def _collect(self) -> None:
-        number, content, run = self._running
-        self._running = None
-        bundle = run.result()
-        meta = (_wasm_of(bundle), tuple(bundle))
-        if self.cache is not None:
-            self.cache.store("search", self._key(content), bundle)
-            self.cache.store("search", self._key(content) + "-meta", meta)
-        self._shards[number] = (content, *meta)
-        self._bundles[number] = bundle
+    def _collect(self, wait: bool) -> None:
+        """Take in the runs that are done (with ``wait``, at least one)."""
+        done: list = []
+        while self._running:
+            done = [r for r in self._running if r[2].done()]
+            if done or not wait:
+                break
+            self._running[0][2].wait(0.05)
+        self._running = [r for r in self._running if r not in done]
+        for number, content, run, _ in done:
+            bundle = run.result()
+            meta = (_wasm_of(bundle), tuple(bundle))
+            kept = self.cache is not None and self.cache.store("search", self._key(content), bundle)
+            if kept:
+                self.cache.store("search", self._key(content) + "-meta", meta)
+            if not kept or number in self._hold:  # nowhere to read it back from
+                self._bundles[number] = bundle
+            self._shards[number] = (content, *meta)
 
     def files(self) -> dict[str, bytes]:
         """Every file of the search bundle, once all shards are indexed."""
@@ -377,10 +412,10 @@ class Indexer:
                 yield Unchanged(out, key)
 
     def close(self) -> None:
-        """Stop a run still going (the build failed or was interrupted) and drop its scratch folder."""
-        if self._running is not None:
-            self._running[2].kill()
-            self._running = None
+        """Stop the runs still going (the build failed or was interrupted) and drop their scratch folders."""
+        for _, _, run, _ in self._running:
+            run.kill()
+        self._running.clear()
         self._todo.clear()
 
 
@@ -435,6 +470,13 @@ class PagefindRun:
 
     def done(self) -> bool:
         return self._proc.poll() is not None
+
+    def wait(self, seconds: float) -> None:
+        """Wait until the run is done, or ``seconds`` at most."""
+        try:
+            self._proc.wait(seconds)
+        except subprocess.TimeoutExpired:
+            pass
 
     def result(self) -> dict[str, bytes]:
         """Wait for the run; its bundle, site path → bytes. Raises SearchIndexError if it failed."""

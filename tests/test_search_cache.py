@@ -70,12 +70,17 @@ def test_a_new_feed_reads_no_cached_search_shard_that_dist_already_has(tmp_path,
     from tests.test_incremental import NEW, _fresh_build, _tree
     site, config = _shard_site(tmp_path, monkeypatch)
     assert len(json.loads((site / "dist" / search.MANIFEST).read_text())["shards"]) > 3
-    loads = []
-    real = ParseCache.load
+    loads, stores = [], []
+    real, real_store = ParseCache.load, ParseCache.store
     monkeypatch.setattr(ParseCache, "load", lambda self, kind, key: loads.append((kind, key)) or real(self, kind, key))
+    monkeypatch.setattr(ParseCache, "store", lambda self, kind, key, value: stores.append((kind, key))
+                        or real_store(self, kind, key, value))
     (site / "content_cache" / "new.xml").write_text(NEW)
     build(config, environ={})
-    assert not [key for kind, key in loads if kind == "search" and not key.endswith("-meta")]
+    # The shards this build indexed are read back (the build does not hold them meanwhile); no other.
+    indexed = {key for kind, key in stores if kind == "search"}
+    assert indexed and not [key for kind, key in loads
+                            if kind == "search" and not key.endswith("-meta") and key not in indexed]
     monkeypatch.undo()
     monkeypatch.setenv(search.SHARD_ENV, "4")
     assert _tree(site / "dist") == _fresh_build(config, tmp_path)

@@ -2,6 +2,7 @@
 (It is left out of tests/golden, see tests/golden.py, so its determinism is proved here.)"""
 
 import json
+import time
 from dataclasses import replace
 
 from digest.build import build
@@ -207,3 +208,36 @@ def test_the_seed_site_is_one_shard_with_an_empty_manifest(seed_build):
     assert json.loads((out / "pagefind" / "shards.json").read_text()) == {
         "shards": [], "indexes": [{"path": "", "language": "en", "engine": ""}]}
     assert not (out / "pagefind" / "shard").exists()
+
+
+def test_pagefind_runs_are_scheduled_by_their_documents(small_shards, monkeypatch):
+    """Beside the renderers (poll) one run at a time, of a small shard only; after them up to
+    ``jobs`` runs at once, never more documents at once than the largest shard has. The bundle
+    is the one made one shard after another."""
+    docs = _docs(range(120))
+    alone = search.cached_index(docs, "en")
+    running, seen = [], []
+    real = search.start_run
+
+    def start(pages, language="en"):
+        run = real(pages, language)
+        running.append((run, len(pages)))
+        seen.append((in_poll[0], [n for r, n in running if not r.done()]))
+        return run
+
+    monkeypatch.setattr(search, "start_run", start)
+    in_poll = [True]
+    with search.Indexer(docs, "en", jobs=2) as index:
+        sizes = [len(p) for p in index._paths]
+        for _ in range(3):
+            index.poll()
+            time.sleep(0.3)
+        in_poll[0] = False
+        files = {a.path: a.data for a in index.outputs()}
+    assert files == alone
+    small = int(8 * search.BESIDE_RENDERERS)
+    beside = [counts for polled, counts in seen if polled]
+    assert beside and all(len(c) == 1 and c[0] <= small for c in beside)
+    after = [counts for polled, counts in seen if not polled]
+    assert max(len(c) for c in after) == 2  # two at once, where they fit
+    assert all(sum(c) <= max(sizes) for c in after)
