@@ -27,11 +27,12 @@ path hash of 0 modulo ``C / 8``, so the shard a new feed lands in is small (~C /
 on average: a fraction of a second of Pagefind instead of one or two seconds), and these pieces
 merge into one shard when a boundary of ``C`` arrives. A story inserted in the middle changes the shard it lands in (and
 the next one only when that shard was cut at the cap); the newest stories, appended at the end,
-change only the last shard or add new ones. ``C`` is 512 (a shard averages ~440 documents,
-~130 MiB and ~1 s of Pagefind; the cap, 1,024 documents, bounds a run at ~300 MiB) and doubles
+change only the last shard or add new ones. ``C`` is 512 (a shard averages ~400 documents,
+~140 MiB and 1–2 s of Pagefind; the cap, 768 documents, bounds a run at ~270 MiB: Pagefind 1.5
+took 184 MiB for 512 of the benchmark's documents, 270 for 768 and 359 for 1,024) and doubles
 whenever the archive would have more than 32 shards of the current size, so the browser merges
-at most ~32 indexes: 1,000 stories → C 512, 2–4 shards; 10,000 → C 512, 23–28 shards; 100,000 →
-C 4,096, ~26 shards (a Pagefind run of ~1 GiB on average, at most 8,192 documents ≈ 2.4 GiB). Crossing a doubling re-indexes
+at most ~32 indexes: 1,000 stories → C 512, 2–4 shards; 10,000 → C 512, 25–30 shards; 100,000 →
+C 4,096, ~30 shards (a Pagefind run of ~1.1 GiB on average, at most 6,144 documents ≈ 2 GiB). Crossing a doubling re-indexes
 everything once (the new boundaries are a subset of the old ones, so shards merge pairwise).
 ``DIGEST_SEARCH_SHARD_SIZE=N`` forces ``C`` (tests use it to build a many-shard seed site; it
 is a knob for experiments, not an input the no-change rebuild sees).
@@ -105,10 +106,10 @@ UNUSED = ("pagefind-ui.", "pagefind-component-ui.", "pagefind-modular-ui.", "pag
 RUNTIME = ("pagefind.js", "pagefind-worker.js", "wasm.")
 
 SHARD_DOCS = 512  # C: a shard ends after a document whose path hash is 0 modulo C …
-CAP = 2  # … or at CAP × C documents
+CAP = 1.5  # … or at CAP × C documents (see ``cap``)
 MAX_SHARDS = 32  # C doubles while the archive would make more shards than this
 TAIL_SPLIT = 8  # after the last boundary, shards end at hash 0 modulo C / 8
-BESIDE_RENDERERS = 0.75  # a shard of at most this × C documents is indexed while pages render
+BESIDE_RENDERERS = 0.9  # a shard of at most this × C documents is indexed while pages render
 SHARD_ENV = "DIGEST_SEARCH_SHARD_SIZE"
 _LANG = re.compile(rb'<html lang="([^"]+)"')
 
@@ -193,7 +194,7 @@ def shards(paths: list[str], size: int) -> list[list[str]]:
     current: list[str] = []
     for path in paths:
         current.append(path)
-        if _path_hash(path) % size == 0 or len(current) >= CAP * size:
+        if _path_hash(path) % size == 0 or len(current) >= cap(size):
             out.append(current)
             current = []
     if current and (not out or size < 8 * TAIL_SPLIT):  # a small site: one shard, one plain bundle
@@ -210,6 +211,11 @@ def shards(paths: list[str], size: int) -> list[list[str]]:
     if piece:
         out.append(piece)
     return out
+
+
+def cap(size: int) -> int:
+    """The most documents a shard of ``C`` = ``size`` holds."""
+    return int(CAP * size)
 
 
 def _path_hash(path: str) -> int:
@@ -318,33 +324,61 @@ class Indexer:
 
     def poll(self) -> None:
         """Collect finished runs; start a small shard's if none is running (see the class)."""
-        self._collect(wait=False)
+        self._take(self._finished(wait=False))
         if not self._running:
             small = next((t for t in self._todo if len(t[2]) <= self._small), None)
             if small is not None:
                 self._todo.remove(small)
-                self._start(*small)
+                self._start(small, self._prepare(small))
 
-    def _start(self, number: int, content: str, paths: list[str]) -> None:
-        run = start_run({path: self._docs[path] for path in paths}, self._languages[number])
-        self._running.append((number, content, run, len(paths)))
+    def _prepare(self, shard: tuple[int, str, list[str]]) -> "PagefindRun":
+        """The shard's run, its documents written out, not started."""
+        number, _, paths = shard
+        return PagefindRun({path: self._docs[path] for path in paths}, self._languages[number])
+
+    def _start(self, shard: tuple[int, str, list[str]], run: "PagefindRun") -> None:
+        run.start()
+        self._running.append((shard[0], shard[1], run, len(shard[2])))
 
     def _run_all(self) -> None:
-        """Index every shard still to do, up to ``jobs`` at once within the documents budget."""
+        """Index every shard still to do, up to ``jobs`` at once within the documents budget.
+        The next shard's documents are written out while runs go on, and a finished run's
+        slot is filled before its output is read, so Pagefind never waits for this process."""
         budget = max([len(t[2]) for t in self._todo] + [r[3] for r in self._running], default=0)
-        while self._running or self._todo:
-            busy = sum(r[3] for r in self._running)
-            while self._todo and len(self._running) < self.jobs:
-                fits = next((t for t in self._todo if not self._running or busy + len(t[2]) <= budget), None)
-                if fits is None:
+        ready: list = []  # [(shard, its prepared run)], at most one
+        try:
+            while True:
+                self._fill(budget, ready)
+                if not ready and self._todo:
+                    shard = self._todo.popleft()
+                    ready.append((shard, self._prepare(shard)))
+                if not self._running:  # nothing left: _fill starts anything when nothing runs
                     break
-                self._todo.remove(fits)
-                self._start(*fits)
-                busy += len(fits[2])
-            self._collect(wait=True)
+                done = self._finished(wait=True)
+                self._fill(budget, ready)
+                self._take(done)
+        finally:
+            for _, run in ready:
+                run.kill()
 
-    def _collect(self, wait: bool) -> None:
-        """Take in the runs that are done (with ``wait``, at least one)."""
+    def _fill(self, budget: int, ready: list) -> None:
+        """Start runs while fewer than ``jobs`` go and the next one fits the budget."""
+        busy = sum(r[3] for r in self._running)
+        while len(self._running) < self.jobs:
+            waiting = [shard for shard, _ in ready] + list(self._todo)
+            shard = next((t for t in waiting if not self._running or busy + len(t[2]) <= budget), None)
+            if shard is None:
+                return
+            if ready and shard is ready[0][0]:
+                run = ready.pop()[1]
+            else:
+                self._todo.remove(shard)
+                run = self._prepare(shard)
+            self._start(shard, run)
+            busy += len(shard[2])
+
+    def _finished(self, wait: bool) -> list:
+        """The runs that are done, taken off the running list (with ``wait``, at least one)."""
         done: list = []
         while self._running:
             done = [r for r in self._running if r[2].done()]
@@ -352,6 +386,10 @@ class Indexer:
                 break
             self._running[0][2].wait(0.05)
         self._running = [r for r in self._running if r not in done]
+        return done
+
+    def _take(self, done: list) -> None:
+        """Read finished runs' bundles into the parse cache (or memory, when it cannot hold them)."""
         for number, content, run, _ in done:
             bundle = run.result()
             meta = (_wasm_of(bundle), tuple(bundle))
@@ -452,24 +490,32 @@ class PagefindRun:
     """One Pagefind process indexing some pages in a scratch folder of its own."""
 
     def __init__(self, pages: dict[str, bytes], language: str):
-        exe = _executable()
+        """The pages written out; ``start()`` starts Pagefind on them."""
+        self._exe = _executable()
         self._tmp = tempfile.mkdtemp(prefix="digest-search-")
-        site, self._out = Path(self._tmp, "site"), Path(self._tmp, "out")
+        self._site, self._out = Path(self._tmp, "site"), Path(self._tmp, "out")
+        self._language = language
+        self.count = len(pages)
+        self._proc: subprocess.Popen | None = None
+        self._log = None
         for path, data in sorted(pages.items()):
-            target = site.joinpath(*path.split("/"))
+            target = self._site.joinpath(*path.split("/"))
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+
+    def start(self) -> "PagefindRun":
         # Output to a file, not a pipe: nobody reads a pipe while the build renders, and a full
         # pipe would stall Pagefind.
         self._log = open(Path(self._tmp, "log"), "w+b")
         self._proc = subprocess.Popen(
-            [str(exe), "--site", str(site), "--output-path", str(self._out), "--keep-index-url",
-             "--force-language", language, "--silent"],
+            [str(self._exe), "--site", str(self._site), "--output-path", str(self._out), "--keep-index-url",
+             "--force-language", self._language, "--silent"],
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
+        return self
 
     def done(self) -> bool:
-        return self._proc.poll() is not None
+        return self._proc is not None and self._proc.poll() is not None
 
     def wait(self, seconds: float) -> None:
         """Wait until the run is done, or ``seconds`` at most."""
@@ -498,19 +544,20 @@ class PagefindRun:
         return files
 
     def kill(self) -> None:
-        if self._proc.poll() is None:
+        if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
         self._cleanup()
 
     def _cleanup(self) -> None:
-        self._log.close()
+        if self._log is not None:
+            self._log.close()
         shutil.rmtree(self._tmp, ignore_errors=True)
 
 
 def start_run(pages: dict[str, bytes], language: str = "en") -> PagefindRun:
     """Start indexing ``pages`` (site path → HTML) in one Pagefind run."""
-    return PagefindRun(pages, language)
+    return PagefindRun(pages, language).start()
 
 
 def index_files(pages: dict[str, bytes], language: str = "en") -> dict[str, bytes]:

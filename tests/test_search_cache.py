@@ -10,8 +10,8 @@ from digest.views import article_views
 
 def test_template_edit_reuses_the_search_index(tmp_path, seed_config, monkeypatch):
     runs = []
-    real = search.start_run
-    monkeypatch.setattr(search, "start_run", lambda *a, **k: runs.append(1) or real(*a, **k))
+    real = search.PagefindRun.start
+    monkeypatch.setattr(search.PagefindRun, "start", lambda run: runs.append(1) or real(run))
     site = tmp_path / "site"
     (site / "templates").mkdir(parents=True)
     config = replace(seed_config, root=site, cache_dir=seed_config.path(seed_config.cache_dir),

@@ -131,9 +131,9 @@ def test_shard_boundaries_are_content_defined_and_capped():
     cut = search.shards(paths, 8)
     assert [p for shard in cut for p in shard] == paths  # every document once, in order
     assert 400 / 8 / 2 < len(cut) < 400 / 8 * 2
-    assert max(map(len, cut)) <= search.CAP * 8
+    assert max(map(len, cut)) <= search.cap(8)
     for shard in cut[:-1]:  # each ends at a boundary document or at the cap
-        assert search._path_hash(shard[-1]) % 8 == 0 or len(shard) == search.CAP * 8
+        assert search._path_hash(shard[-1]) % 8 == 0 or len(shard) == search.cap(8)
 
 
 def test_a_multi_shard_index_has_every_document_exactly_once(small_shards):
@@ -179,18 +179,18 @@ def test_a_story_inserted_in_the_middle_changes_at_most_two_shards(small_shards)
 
 def test_the_cache_reindexes_only_the_shards_that_changed(tmp_path, small_shards, monkeypatch):
     runs = []
-    real = search.start_run
+    real = search.PagefindRun.start
 
-    def counting(pages, language="en"):
-        runs.append(len(pages))
-        return real(pages, language)
+    def counting(run):
+        runs.append(run.count)
+        return real(run)
 
-    monkeypatch.setattr(search, "start_run", counting)
+    monkeypatch.setattr(search.PagefindRun, "start", counting)
     cache = ParseCache(tmp_path / "cache")
     docs = _docs(range(60))
     first = search.cached_index(docs, "en", cache)
     shards = len(_by_shard(first))
-    assert len(runs) == shards > 3 and sum(runs) == 60 and max(runs) <= search.CAP * 8
+    assert len(runs) == shards > 3 and sum(runs) == 60 and max(runs) <= search.cap(8)
 
     runs.clear()
     assert search.cached_index(docs, "en", cache) == first and runs == []  # nothing changed
@@ -217,15 +217,15 @@ def test_pagefind_runs_are_scheduled_by_their_documents(small_shards, monkeypatc
     docs = _docs(range(120))
     alone = search.cached_index(docs, "en")
     running, seen = [], []
-    real = search.start_run
+    real = search.PagefindRun.start
 
-    def start(pages, language="en"):
-        run = real(pages, language)
-        running.append((run, len(pages)))
-        seen.append((in_poll[0], [n for r, n in running if not r.done()]))
+    def start(run):
+        real(run)
+        running.append(run)
+        seen.append((in_poll[0], [r.count for r in running if not r.done()]))
         return run
 
-    monkeypatch.setattr(search, "start_run", start)
+    monkeypatch.setattr(search.PagefindRun, "start", start)
     in_poll = [True]
     with search.Indexer(docs, "en", jobs=2) as index:
         sizes = [len(p) for p in index._paths]
