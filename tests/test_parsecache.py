@@ -3,6 +3,7 @@ Also the speed-work helpers it relies on (fast relative links, XML-safe text, wo
 
 import os
 import posixpath
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -115,6 +116,36 @@ def test_changed_source_is_read_again(tmp_path):
     again = build_model(config, {}, ParseCache(site / ".pc"), 1)
     assert [a.title for a in first.articles.values()] == ["Bishkek school"]
     assert [a.title for a in again.articles.values()] == ["Osh market"]
+
+
+def test_an_unchanged_file_keeps_its_key_unread_and_any_change_is_seen(tmp_path, monkeypatch):
+    """Keys come from a file's bytes, but a file whose stat is the recorded one is not read
+    again; a rewrite of the same size with its modification time put back still changes the
+    stat (its change time), and a file written within the racy window is never trusted."""
+    monkeypatch.setattr(parsecache, "RACY_NS", 0)
+    paths = []
+    for name in ("a.xml", "b.xml"):
+        (tmp_path / name).write_bytes(b"<rss>" + name.encode() + b"</rss>")
+        paths.append(tmp_path / name)
+    read = []
+    real = parsecache.source_key
+    monkeypatch.setattr(parsecache, "source_key", lambda cache, path: read.append(path.name) or real(cache, path))
+    first = parsecache.source_keys(ParseCache(tmp_path / "pc"), paths)
+    assert read == ["a.xml", "b.xml"] and first == [real(ParseCache(tmp_path / "pc"), p) for p in paths]
+    read.clear()
+    assert parsecache.source_keys(ParseCache(tmp_path / "pc"), paths) == first and read == []
+    before = paths[0].stat()
+    time.sleep(0.02)  # past the file system's clock tick
+    paths[0].write_bytes(b"<rss>A.xml</rss>")  # same size
+    os.utime(paths[0], ns=(before.st_atime_ns, before.st_mtime_ns))
+    (tmp_path / "b.xml.meta.json").write_text("{}")  # a sidecar appears
+    again = parsecache.source_keys(ParseCache(tmp_path / "pc"), paths)
+    assert read == ["a.xml", "b.xml"] and again[0] != first[0] and again[1] != first[1]
+    monkeypatch.setattr(parsecache, "RACY_NS", 10**12)  # every file is "just written"
+    read.clear()
+    parsecache.source_keys(ParseCache(tmp_path / "pc2"), paths)
+    parsecache.source_keys(ParseCache(tmp_path / "pc2"), paths)
+    assert read == ["a.xml", "b.xml"] * 2
 
 
 def test_deleting_the_cache_never_changes_the_site(tmp_path, seed_config):
