@@ -10,7 +10,7 @@ import click
 from digest import __version__
 from digest.build import build as run_build
 from digest.config import ConfigError, load_config
-from digest.search import SearchIndexError
+from digest.pagefind_run import SearchIndexError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -215,7 +215,7 @@ def source_keys(cache: ParseCache, paths: Sequence[Path]) -> list[str | None]:
     memo_key = cache.key(STAT_MEMO)
     memo = cache.load("sources", memo_key)
     memo = memo if isinstance(memo, dict) else {}
-    now = time.time_ns()
+    now = time.time_ns()  # decides only what the cache trusts, never what the site says
     seen: dict[str, tuple] = {}
     keys = []
     for path in paths:

@@ -6,10 +6,9 @@ stays fully static. What is indexed is each article's title and body, marked up 
 ``article.html`` marks them (``data-pagefind-body``, title and date meta), one small document
 per article at the article page's own path. Indexing these documents rather than the rendered
 pages means Pagefind can start before any page is rendered (it runs beside the renderers) and
-its input does not depend on the templates, so a template edit never re-indexes. The
-``pagefind`` binary (from the ``pagefind[bin]`` wheel) indexes a scratch folder per run. One
-process run instead of the Python service API, because that API answers one message per 0.1 s
-poll, i.e. seconds per hundred pages.
+its input does not depend on the templates, so a template edit never re-indexes. Each run
+of the ``pagefind`` binary is one process (pagefind_run.py); this module decides what each
+run indexes and when.
 
 **Shards.** One Pagefind run over the whole archive needs about 0.3 MiB of memory and 2 ms per
 document (measured with Pagefind 1.5.2 on the 10,000-story benchmark's articles: 500 docs
@@ -85,22 +84,17 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 
 from markupsafe import escape
 
+from digest import pagefind_run
 from digest.artifact import Artifact, Output, Unchanged
+from digest.pagefind_run import BUNDLE, PagefindRun, SearchIndexError
 
-BUNDLE = "pagefind"
 MANIFEST = f"{BUNDLE}/shards.json"
 SHARDS = f"{BUNDLE}/shard"
-# Files of the Pagefind bundle we do not load (their UI widgets): ~400 kB we would only ship.
-UNUSED = ("pagefind-ui.", "pagefind-component-ui.", "pagefind-modular-ui.", "pagefind-highlight.")
 # What only the primary bundle needs: a merged index is searched with the primary's API,
 # worker and WebAssembly.
 RUNTIME = ("pagefind.js", "pagefind-worker.js", "wasm.")
@@ -112,10 +106,6 @@ TAIL_SPLIT = 8  # after the last boundary, shards end at hash 0 modulo C / 8
 BESIDE_RENDERERS = 0.9  # a shard of at most this × C documents is indexed while pages render
 SHARD_ENV = "DIGEST_SEARCH_SHARD_SIZE"
 _LANG = re.compile(rb'<html lang="([^"]+)"')
-
-
-class SearchIndexError(RuntimeError):
-    """Pagefind is missing or failed; the message says which and how to fix it."""
 
 
 def documents(views: dict[str, dict], language: str = "en") -> "Documents":
@@ -251,7 +241,7 @@ class Indexer:
         self.cache = cache if cache is not None and cache.root is not None else None
         self._binary = b""
         if self.cache is not None and docs:
-            exe = _executable()
+            exe = pagefind_run.executable()
             stat = exe.stat()
             self._binary = f"{exe}:{stat.st_size}:{stat.st_mtime_ns}".encode()
         # shard number → (content, its WebAssembly build, its files' paths); the files themselves
@@ -484,98 +474,3 @@ def cached_index(docs: dict[str, bytes], language: str, cache=None) -> dict[str,
     """The whole search bundle of ``docs`` at once (see ``Indexer``)."""
     with Indexer(docs, language, cache) as indexer:
         return indexer.files()
-
-
-class PagefindRun:
-    """One Pagefind process indexing some pages in a scratch folder of its own."""
-
-    def __init__(self, pages: dict[str, bytes], language: str):
-        """The pages written out; ``start()`` starts Pagefind on them."""
-        self._exe = _executable()
-        self._tmp = tempfile.mkdtemp(prefix="digest-search-")
-        self._site, self._out = Path(self._tmp, "site"), Path(self._tmp, "out")
-        self._language = language
-        self.count = len(pages)
-        self._proc: subprocess.Popen | None = None
-        self._log = None
-        for path, data in sorted(pages.items()):
-            target = self._site.joinpath(*path.split("/"))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-
-    def start(self) -> "PagefindRun":
-        # Output to a file, not a pipe: nobody reads a pipe while the build renders, and a full
-        # pipe would stall Pagefind.
-        self._log = open(Path(self._tmp, "log"), "w+b")
-        self._proc = subprocess.Popen(
-            [str(self._exe), "--site", str(self._site), "--output-path", str(self._out), "--keep-index-url",
-             "--force-language", self._language, "--silent"],
-            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )
-        return self
-
-    def done(self) -> bool:
-        return self._proc is not None and self._proc.poll() is not None
-
-    def wait(self, seconds: float) -> None:
-        """Wait until the run is done, or ``seconds`` at most."""
-        try:
-            self._proc.wait(seconds)
-        except subprocess.TimeoutExpired:
-            pass
-
-    def result(self) -> dict[str, bytes]:
-        """Wait for the run; its bundle, site path → bytes. Raises SearchIndexError if it failed."""
-        try:
-            code = self._proc.wait()
-            if code != 0:
-                self._log.seek(0)
-                said = self._log.read().decode("utf-8", "replace").strip()
-                raise SearchIndexError(f"pagefind failed (exit {code}): {said[:500]}")
-            files = {}
-            for path in sorted(self._out.rglob("*")):
-                rel = path.relative_to(self._out).as_posix()
-                if path.is_file() and not rel.startswith(UNUSED):
-                    files[f"{BUNDLE}/{rel}"] = path.read_bytes()
-        finally:
-            self._cleanup()
-        if f"{BUNDLE}/pagefind.js" not in files:
-            raise SearchIndexError("pagefind wrote no pagefind.js; is the pagefind[bin] package complete?")
-        return files
-
-    def kill(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait()
-        self._cleanup()
-
-    def _cleanup(self) -> None:
-        if self._log is not None:
-            self._log.close()
-        shutil.rmtree(self._tmp, ignore_errors=True)
-
-
-def start_run(pages: dict[str, bytes], language: str = "en") -> PagefindRun:
-    """Start indexing ``pages`` (site path → HTML) in one Pagefind run."""
-    return PagefindRun(pages, language).start()
-
-
-def index_files(pages: dict[str, bytes], language: str = "en") -> dict[str, bytes]:
-    """Site path → bytes of one Pagefind bundle for the given HTML pages (site path → bytes),
-    in one Pagefind run.
-
-    Pages opt in with ``data-pagefind-body``; pages without it are not indexed. With no such
-    page (an empty cache) there is nothing to search and no bundle."""
-    pages = {path: data for path, data in pages.items() if b"data-pagefind-body" in data}
-    return start_run(pages, language).result() if pages else {}
-
-
-def _executable() -> Path:
-    try:
-        from pagefind.service import get_executable
-    except ImportError as exc:  # the Python package is a declared dependency
-        raise SearchIndexError("the pagefind package is not installed: pip install 'pagefind[bin]'") from exc
-    exe = get_executable()
-    if exe is None or not Path(exe).exists():
-        raise SearchIndexError("no pagefind binary found: pip install 'pagefind[bin]' (or set PAGEFIND_BINARY_PATH)")
-    return Path(exe)

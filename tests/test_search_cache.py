@@ -3,15 +3,15 @@
 import json
 from dataclasses import replace
 
-from digest import search
+from digest import pagefind_run, search
 from digest.build import build
 from digest.views import article_views
 
 
 def test_template_edit_reuses_the_search_index(tmp_path, seed_config, monkeypatch):
     runs = []
-    real = search.PagefindRun.start
-    monkeypatch.setattr(search.PagefindRun, "start", lambda run: runs.append(1) or real(run))
+    real = pagefind_run.PagefindRun.start
+    monkeypatch.setattr(pagefind_run.PagefindRun, "start", lambda run: runs.append(1) or real(run))
     site = tmp_path / "site"
     (site / "templates").mkdir(parents=True)
     config = replace(seed_config, root=site, cache_dir=seed_config.path(seed_config.cache_dir),
@@ -45,9 +45,9 @@ def test_missing_pagefind_is_one_error_line(tmp_path, monkeypatch):
     from tests.conftest import SEEDS
 
     def missing():
-        raise search.SearchIndexError("no pagefind binary found: pip install 'pagefind[bin]'")
+        raise pagefind_run.SearchIndexError("no pagefind binary found: pip install 'pagefind[bin]'")
 
-    monkeypatch.setattr(search, "_executable", missing)
+    monkeypatch.setattr(pagefind_run, "executable", missing)
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["build", "--cache", str(SEEDS)])
     assert result.exit_code == 1

@@ -6,7 +6,7 @@ import time
 from dataclasses import replace
 
 from digest.build import build
-from digest.search import UNUSED, index_files
+from digest.pagefind_run import UNUSED, index_files
 
 
 def _bundle(out):
@@ -73,7 +73,7 @@ import gzip
 
 import pytest
 
-from digest import search
+from digest import pagefind_run, search
 from digest.parsecache import ParseCache
 
 WORDS = ["almaty", "bishkek", "dushanbe", "ashgabat", "tashkent", "osh", "khujand", "nukus", "aktau", "karakol"]
@@ -179,13 +179,13 @@ def test_a_story_inserted_in_the_middle_changes_at_most_two_shards(small_shards)
 
 def test_the_cache_reindexes_only_the_shards_that_changed(tmp_path, small_shards, monkeypatch):
     runs = []
-    real = search.PagefindRun.start
+    real = pagefind_run.PagefindRun.start
 
     def counting(run):
         runs.append(run.count)
         return real(run)
 
-    monkeypatch.setattr(search.PagefindRun, "start", counting)
+    monkeypatch.setattr(pagefind_run.PagefindRun, "start", counting)
     cache = ParseCache(tmp_path / "cache")
     docs = _docs(range(60))
     first = search.cached_index(docs, "en", cache)
@@ -217,7 +217,7 @@ def test_pagefind_runs_are_scheduled_by_their_documents(small_shards, monkeypatc
     docs = _docs(range(120))
     alone = search.cached_index(docs, "en")
     running, seen = [], []
-    real = search.PagefindRun.start
+    real = pagefind_run.PagefindRun.start
 
     def start(run):
         real(run)
@@ -225,7 +225,7 @@ def test_pagefind_runs_are_scheduled_by_their_documents(small_shards, monkeypatc
         seen.append((in_poll[0], [r.count for r in running if not r.done()]))
         return run
 
-    monkeypatch.setattr(search.PagefindRun, "start", start)
+    monkeypatch.setattr(pagefind_run.PagefindRun, "start", start)
     in_poll = [True]
     with search.Indexer(docs, "en", jobs=2) as index:
         sizes = [len(p) for p in index._paths]
