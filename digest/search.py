@@ -14,10 +14,10 @@ run indexes and when.
 document (measured with Pagefind 1.5.2 on the 10,000-story benchmark's articles: 500 docs
 1.1 s / 130 MiB, 1,000 docs 2.0 s / 284 MiB, 2,000 docs 4.1 s / 616 MiB peak RSS), so 10,000
 stories took a 3 GiB process and 100,000 would not fit in memory, and one new story re-indexed
-everything. So the documents are cut into shards, indexed one after another (never two
-Pagefind processes at once: the peak is one shard's), and each shard's bundle is cached in the
-parse cache under the hash of its own documents, the language and the binary's identity. A
-new feed re-indexes only the shards whose documents changed.
+everything. So the documents are cut into shards, indexed in runs whose documents together
+never outnumber the largest shard's (see ``Indexer``: the peak is one shard's), and each
+shard's bundle is cached in the parse cache under the hash of its own documents, the language
+and the binary's identity. A new feed re-indexes only the shards whose documents changed.
 
 Shards are cut in archive order, oldest first (``documents`` returns them in that order), at
 content-defined boundaries: a shard ends after a document whose path hash is 0 modulo ``C``,
