@@ -348,7 +348,7 @@ def to_articles(reports: Sequence[SourceReport], cache: ParseCache, jobs: int,
         if cleaned is not None and len(cleaned) == len(reports[i].items):
             out[i] = cleaned
             if k:
-                cache.store("articles", k, (cleaned, tuple(cache.digest(a) for a in cleaned)))
+                _store_articles(cache, k, cleaned)
             continue
         entry = cache.load("articles", k) if k else None
         if (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], tuple)
@@ -364,9 +364,14 @@ def to_articles(reports: Sequence[SourceReport], cache: ParseCache, jobs: int,
         cache.bodies.put_many(rows)
         out[i] = articles
         if cache.root and not any(item.content_digest for item in report.items):
-            cache.store("articles", keys[i], (articles, tuple(cache.digest(a) for a in articles)))
+            _store_articles(cache, keys[i], articles)
     cache.bodies_used.update(a.body_key for articles in out for a in articles)
     return [a for articles in out for a in articles]
+
+
+def _store_articles(cache: ParseCache, key: str, articles: tuple[Article, ...]) -> None:
+    """A report's light articles with their digests (the next build's classification keys)."""
+    cache.store("articles", key, (articles, tuple(cache.digest(a) for a in articles)))
 
 
 def _full(report: SourceReport, cache: ParseCache, reread) -> SourceReport:

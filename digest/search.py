@@ -251,6 +251,7 @@ class Indexer:
         self._hold: set[int] = set()  # shards whose bundle is kept here all the same
         self._todo: deque[tuple[int, str, list[str]]] = deque()
         self._running: list[tuple[int, str, PagefindRun, int]] = []  # (…, its documents)
+        self._ready: tuple[tuple[int, str, list[str]], PagefindRun] | None = None  # written out, not started
         self.jobs = max(1, jobs)
         self._small = 0  # the most documents of a run beside the renderers
         self._languages: list[str] = []  # of each shard
@@ -335,32 +336,27 @@ class Indexer:
         The next shard's documents are written out while runs go on, and a finished run's
         slot is filled before its output is read, so Pagefind never waits for this process."""
         budget = max([len(t[2]) for t in self._todo] + [r[3] for r in self._running], default=0)
-        ready: list = []  # [(shard, its prepared run)], at most one
-        try:
-            while True:
-                self._fill(budget, ready)
-                if not ready and self._todo:
-                    shard = self._todo.popleft()
-                    ready.append((shard, self._prepare(shard)))
-                if not self._running:  # nothing left: _fill starts anything when nothing runs
-                    break
-                done = self._finished(wait=True)
-                self._fill(budget, ready)
-                self._take(done)
-        finally:
-            for _, run in ready:
-                run.kill()
+        while True:
+            self._fill(budget)
+            if self._ready is None and self._todo:
+                shard = self._todo.popleft()
+                self._ready = (shard, self._prepare(shard))
+            if not self._running:  # nothing left: _fill starts anything when nothing runs
+                break
+            done = self._finished(wait=True)
+            self._fill(budget)
+            self._take(done)
 
-    def _fill(self, budget: int, ready: list) -> None:
+    def _fill(self, budget: int) -> None:
         """Start runs while fewer than ``jobs`` go and the next one fits the budget."""
         busy = sum(r[3] for r in self._running)
         while len(self._running) < self.jobs:
-            waiting = [shard for shard, _ in ready] + list(self._todo)
+            waiting = ([self._ready[0]] if self._ready else []) + list(self._todo)
             shard = next((t for t in waiting if not self._running or busy + len(t[2]) <= budget), None)
             if shard is None:
                 return
-            if ready and shard is ready[0][0]:
-                run = ready.pop()[1]
+            if self._ready and shard is self._ready[0]:
+                run, self._ready = self._ready[1], None
             else:
                 self._todo.remove(shard)
                 run = self._prepare(shard)
@@ -443,7 +439,10 @@ class Indexer:
         """Stop the runs still going (the build failed or was interrupted) and drop their scratch folders."""
         for _, _, run, _ in self._running:
             run.kill()
+        if self._ready is not None:
+            self._ready[1].kill()
         self._running.clear()
+        self._ready = None
         self._todo.clear()
 
 
