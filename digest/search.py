@@ -103,7 +103,7 @@ SHARD_DOCS = 512  # C: a shard ends after a document whose path hash is 0 modulo
 CAP = 1.5  # … or at CAP × C documents (see ``cap``)
 MAX_SHARDS = 32  # C doubles while the archive would make more shards than this
 TAIL_SPLIT = 8  # after the last boundary, shards end at hash 0 modulo C / 8
-BESIDE_RENDERERS = 0.9  # a shard of at most this × C documents is indexed while pages render
+BESIDE_RENDERERS = 0.75  # a shard of at most this × C documents is indexed while pages render
 SHARD_ENV = "DIGEST_SEARCH_SHARD_SIZE"
 _LANG = re.compile(rb'<html lang="([^"]+)"')
 
