@@ -248,7 +248,7 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
     A file's key names everything it is made from (code, config, templates, static files and
     its own data; see fingerprint.py). With ``fresh(path, key)`` (the writer's knowledge of
     ``dist/``), a page, newsletter or feed whose key is unchanged is not rendered and comes as
-    ``Unchanged``: after a new feed, only the files it touches are made. With ``stage``, pages
+    ``Unchanged``: after a new feed, only the files it touches are made. With ``stage``, pages and feeds
     come as ``Staged``: written by the renderers into the writer's staging folder."""
     env = templating.make_env(config)
     static = assets.static_files(config)
@@ -267,7 +267,7 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
             iter_edition_files(site, config, env, views, fresh=fresh, jobs=jobs,
                                keys=lambda week, picks: fingerprint.of(edition_key, "edition", week.name, repr(picks),
                                                                         [views[k] for k in week.keys], memo=memo)),
-            iter_feed_files(site, config, views, fresh=fresh, jobs=jobs,
+            iter_feed_files(site, config, views, fresh=fresh, jobs=jobs, stage=stage,
                             keys=lambda base, title, updated, shown, full: fingerprint.of(
                                 content_key, "feed", base, title, updated, shown, full, memo=memo)),
         ):

@@ -146,6 +146,12 @@ def folder_stamps(out_dir: Path, paths: Iterable[str]) -> dict[str, int]:
     """The modification time of every folder holding one of ``paths`` (site paths in
     ``out_dir``), and of the folders above it up to ``out_dir`` itself (""). Read after the
     writer is done, for ``untouched``."""
+    root = str(out_dir)
+    return {f: os.lstat(f"{root}/{f}" if f else root).st_mtime_ns for f in sorted(folders_of(paths))}
+
+
+def folders_of(paths: Iterable[str]) -> set[str]:
+    """Every folder holding one of ``paths`` and every folder above it, with "" for the top."""
     folders = {""}
     for path in paths:
         cut = path.rfind("/")
@@ -155,8 +161,7 @@ def folder_stamps(out_dir: Path, paths: Iterable[str]) -> dict[str, int]:
                 break  # and so are the folders above it
             folders.add(folder)
             cut = folder.rfind("/")
-    root = str(out_dir)
-    return {f: os.lstat(f"{root}/{f}" if f else root).st_mtime_ns for f in sorted(folders)}
+    return folders
 
 
 def untouched(out_dir: Path, files: Mapping[str, tuple[int, int, int]], folders: Mapping[str, int]) -> bool:

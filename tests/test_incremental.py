@@ -224,13 +224,16 @@ def test_removing_a_source_removes_its_pages_and_empty_folders(site, tmp_path):
 def test_the_writer_never_follows_a_symlink_out_of_the_site(tmp_path):
     out, outside = tmp_path / "dist", tmp_path / "outside"
     outside.mkdir()
-    write_site({"a/index.html": b"one", "b.html": b"b"}, out)
+    write_site({"a/index.html": b"one", "b.html": b"b", "c/d/e/index.html": b"e", "c/f.html": b"f"}, out)
     shutil.rmtree(out / "a")
     os.symlink(outside, out / "a")  # someone (or something) put a link where a folder was
     (out / "b.html").unlink()
     os.symlink(outside / "x", out / "b.html")
-    write_site({"a/index.html": b"two", "b.html": b"b2"}, out)
+    shutil.rmtree(out / "c" / "d")  # deeper, below a real folder the writer knows
+    os.symlink(outside, out / "c" / "d")
+    write_site({"a/index.html": b"two", "b.html": b"b2", "c/d/e/index.html": b"e2", "c/f.html": b"f"}, out)
     assert list(outside.iterdir()) == []
+    assert not (out / "c" / "d").is_symlink() and (out / "c" / "d" / "e" / "index.html").read_bytes() == b"e2"
     assert not (out / "a").is_symlink() and (out / "a" / "index.html").read_bytes() == b"two"
     assert not (out / "b.html").is_symlink() and (out / "b.html").read_bytes() == b"b2"
 
