@@ -25,7 +25,6 @@ from urllib.parse import quote, urlsplit
 import css_inline
 import jinja2
 from lxml import html as lxml_html
-from markdownify import markdownify
 
 from digest import budget, events, urls, workers
 from digest.config import Config, ConfigError
@@ -197,6 +196,10 @@ TEMPLATES = {"markdown": "newsletter/edition.html", "html": "newsletter/email.ht
 def render_edition(edition: dict, env: jinja2.Environment, fmt: str) -> str:
     """One format of the edition: 'markdown', 'html' (email) or 'text'."""
     if fmt == "markdown":
+        # Imported here: with BeautifulSoup it is a sixth of the package's import time, and
+        # most builds (no change, a template edit) make no edition.
+        from markdownify import markdownify
+
         body = env.get_template(TEMPLATES["markdown"]).render(edition=edition)
         text = markdownify(body, heading_style="ATX", bullets="-", escape_misc=True)
         return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
