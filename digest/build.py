@@ -14,7 +14,7 @@ from typing import Callable, Collection, Iterator
 
 from digest import assets, budget, buildstate, catalog, fingerprint, language, newsletter, search, sitemap, templating, workers
 from digest.archive import rolled_off
-from digest.assembly import KIND as ASSEMBLY, Assembly, assemble
+from digest.assembly import GROWN, KIND as ASSEMBLY, Assembly, assemble
 from digest.config import Config
 from digest.artifact import Artifact, Output
 from digest.editorial import stale_picks
@@ -174,7 +174,7 @@ class Builder:
                                        problems=site.problems, bytes=total)
         buildstate.save(store, inputs, out_dir, snapshot, written.manifest)
         if made:  # entries for files and code that are gone (only a build that read them all knows)
-            prune(store, ("sources", "articles", "search", "slugs", "classified", ASSEMBLY))
+            prune(store, ("sources", "articles", "search", "slugs", "classified", ASSEMBLY, GROWN))
             prune_bodies(store)
         self.tell("done", 0, 0)
         return BuildResult(files=stats["files"], written=stats["written"], unchanged=stats["unchanged"],

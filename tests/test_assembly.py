@@ -117,3 +117,66 @@ def test_serve_grows_the_assembly_it_holds_without_reading_the_stored_one(site, 
     assert result.stories == len(result.site.articles) and "Astana opens a new metro line" in {
         a.title for a in result.site.articles.values()}
     assert os.path.isdir(site / "dist")
+
+
+def _extra_feed(i: int) -> str:
+    """A feed of another outlet with a story no other feed has."""
+    return _feed([(f"Tram line {i} opens in Almaty", "Wed, 01 Jul 2026 08:00:00 +0000", "Kazakhstan")],
+                 outlet=f"Outlet{i}")
+
+
+def test_a_grown_assembly_is_stored_as_its_growths_and_read_back_whole(site, tmp_path, monkeypatch):
+    """After a new feed the cache holds the whole as it was plus what the feed added; reading
+    them back gives the grown assembly, and the next feed grows from it (not from nothing)."""
+    _model(site)
+    cache = ParseCache(site / ".digest-cache")
+    whole = cache.load(assembly.KIND, cache.key(assembly.KIND))
+    assert whole.base and whole.growths == ()
+    (site / "content_cache" / "new.xml").write_text(NEW)
+    after, grown_one, grown = _model(site)
+    assert grown and len(grown_one.growths) == 1
+    assert cache.load(assembly.KIND, cache.key(assembly.KIND)) == whole  # the whole was not written again
+    base, growths = cache.load(assembly.GROWN, cache.key(assembly.KIND))
+    assert base == whole.base and [len(g.articles) for g in growths] == [2]
+    read = assembly.load(cache, whole.setting)
+    assert read == grown_one and read.articles == grown_one.articles and read.entries == grown_one.entries
+    assert after == _from_nothing(site, tmp_path)
+
+
+def test_growths_are_folded_into_a_new_whole_after_max_growths(site, tmp_path, monkeypatch):
+    monkeypatch.setattr(assembly, "MAX_GROWTHS", 2)
+    _model(site)
+    cache = ParseCache(site / ".digest-cache")
+    bases = []
+    for i in range(4):
+        (site / "content_cache" / f"extra-{i}.xml").write_text(_extra_feed(i))
+        model, held, grown = _model(site)
+        assert grown
+        bases.append((held.base, len(held.growths)))
+    # Two growths on the first whole, then a new whole (no growths), then one growth on it.
+    assert [n for _, n in bases] == [1, 2, 0, 1] and bases[0][0] == bases[1][0] != bases[2][0] == bases[3][0]
+    assert model == _from_nothing(site, tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "other-base", "removed"])
+def test_growths_that_do_not_fit_the_stored_whole_are_not_applied(site, tmp_path, damage):
+    """A growths entry that is damaged, made on another whole or gone leaves an older assembly,
+    which the next build grows again: the model is still the one of every report."""
+    _model(site)
+    (site / "content_cache" / "new.xml").write_text(NEW)
+    _model(site)
+    cache = ParseCache(site / ".digest-cache")
+    path = next((site / ".digest-cache" / assembly.GROWN).rglob("*"))
+    path = path if path.is_file() else next(p for p in path.rglob("*") if p.is_file())
+    if damage == "corrupt":
+        path.write_bytes(path.read_bytes()[:-20])
+    elif damage == "other-base":
+        base, growths = cache.load(assembly.GROWN, cache.key(assembly.KIND))
+        cache.store(assembly.GROWN, cache.key(assembly.KIND), ("another whole", growths))
+    else:
+        path.unlink()
+    read = assembly.load(cache, cache.load(assembly.KIND, cache.key(assembly.KIND)).setting)
+    assert len(read.growths) == 0  # the whole, as stored before the new feed
+    (site / "content_cache" / "more.xml").write_text(_extra_feed(7))
+    model, _, grown = _model(site)
+    assert grown and model == _from_nothing(site, tmp_path)
