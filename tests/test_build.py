@@ -133,6 +133,19 @@ def test_catalog_is_compact_one_story_a_line(seed_build):
         assert line.removesuffix(",") == json.dumps(row, ensure_ascii=False, separators=(",", ":"))
 
 
+@pytest.mark.parametrize("text", ["Қазақстан “news” — ok", 'quote " back\\slash \u2028 line\nbreak \x01', "lone \ud800 half"])
+def test_a_catalog_line_is_what_json_writes(text):
+    """orjson writes each row; a row it refuses (a lone surrogate) still gets a line."""
+    from digest.catalog import _line
+
+    row = {"id": "x", "title": text, "authors": ("A", "Б"), "country_reasons": {"Kazakhstan": text}, "event": None}
+    line = _line(row)
+    if "\ud800" in text:
+        assert json.loads(line)["id"] == "x"
+    else:
+        assert line == json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def test_catalog_follows_the_contract(catalog, seed_build):
     out, _ = seed_build
     rows = json.loads((out / "articles.json").read_text())["articles"]
