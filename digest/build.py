@@ -250,7 +250,7 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
     ``dist/``), a page, newsletter or feed whose key is unchanged is not rendered and comes as
     ``Unchanged``: after a new feed, only the files it touches are made. With ``stage``, pages and feeds
     come as ``Staged``: written by the renderers into the writer's staging folder."""
-    env = templating.make_env(config)
+    env = templating.make_env(config, _jinja_dir(cache))
     static = assets.static_files(config)
     version = assets.asset_version(static)
     prepared = prepared or prepare(site, config)
@@ -279,6 +279,10 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
     yield from (Artifact(path, data) for path, data in sitemap.files((p.path for p in pages), config.base_url).items())
     yield Artifact("robots.txt", catalog.robots(config))
     yield Artifact(".nojekyll", b"")
+
+
+def _jinja_dir(cache: ParseCache | None) -> Path | None:
+    return cache.root / "jinja" if cache is not None and cache.root is not None else None
 
 
 def render_site(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None = None) -> dict[str, bytes]:

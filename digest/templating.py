@@ -6,7 +6,11 @@ so an editor overrides any single template by dropping a file of the same name i
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
+import tempfile
 from datetime import datetime
 from html import unescape
 from pathlib import Path
@@ -36,7 +40,43 @@ class Environment(jinja2.Environment):
         return super().getattr(obj, attribute)
 
 
-def make_env(config: Config) -> jinja2.Environment:
+class BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates and the templates each one reaches, kept between builds in the parse
+    cache (``jinja/``): compiling and parsing them again was 0.12 s of every build that renders.
+    Jinja checks each entry against its template's source; a cache that cannot be written is
+    only not used."""
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+    def references(self, env: jinja2.Environment, filename: str, source: str) -> list[str | None]:
+        """``find_referenced_templates`` of the template file ``filename`` holding ``source``,
+        remembered with a hash of the source (one small file per template file)."""
+        path = Path(self.directory) / f"refs-{hashlib.sha1(filename.encode('utf-8', 'surrogatepass')).hexdigest()}.json"
+        checksum = hashlib.sha256(f"{jinja2.__version__}\0{source}".encode("utf-8", "surrogatepass")).hexdigest()
+        try:
+            kept = json.loads(path.read_bytes())
+            if kept["source"] == checksum:
+                return kept["refs"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        refs = list(jinja2.meta.find_referenced_templates(env.parse(source)))
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".refs-")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({"source": checksum, "refs": refs}, fh)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+        return refs
+
+
+def make_env(config: Config, cache_dir: Path | None = None) -> jinja2.Environment:
+    """The environment of ``config``'s templates; with ``cache_dir``, compiled templates are
+    kept there between builds (``BytecodeCache``)."""
     dirs = [config.path(config.templates_dir)]
     if BUILTIN_TEMPLATES.resolve() not in [d.resolve() for d in dirs if d.exists()]:
         dirs.append(BUILTIN_TEMPLATES)
@@ -49,6 +89,12 @@ def make_env(config: Config) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,  # a build's templates do not change under it: no stat per template use
     )
+    if cache_dir is not None:
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            env.bytecode_cache = BytecodeCache(str(cache_dir))
+        except OSError:  # a read-only or missing parse cache: compile as without one
+            pass
     env.filters["date"] = format_date
     env.filters["number"] = lambda n: f"{n:,}"
     env.filters["clip"] = clip
@@ -75,7 +121,10 @@ def sources_key(env: jinja2.Environment, names: Iterable[str]) -> str:
             continue
         try:
             source, filename, _ = env.loader.get_source(env, name)
-            refs = list(jinja2.meta.find_referenced_templates(env.parse(source)))
+            if isinstance(env.bytecode_cache, BytecodeCache):
+                refs = env.bytecode_cache.references(env, filename, source)
+            else:
+                refs = list(jinja2.meta.find_referenced_templates(env.parse(source)))
         except jinja2.TemplateError:  # missing or broken: rendering reports it
             refs = [None]
         if None in refs:  # key on every template file

@@ -84,6 +84,15 @@ def test_a_template_edit_renders_again_only_what_uses_that_template(tmp_path, mo
                                                        "sources.html", "search.html", "404.html"}
     assert edit("base.html", "<!-- edited -->\n") == {"index.html", "article.html", "group.html", "groups.html",
                                                        "sources.html", "search.html", "404.html"}
+    # A template that starts to include another is keyed on it from then on (the references
+    # kept between builds are those of its new source).
+    (site / "templates" / "_extra.html").write_text("<!-- one -->\n", encoding="utf-8")
+    assert edit("article.html", "{# no include yet #}\n") == {"article.html"}
+    assert edit("article.html", '{% include "_extra.html" %}\n') == {"article.html"}
+    made.clear()
+    (site / "templates" / "_extra.html").write_text("<!-- two -->\n", encoding="utf-8")
+    build(load_config(site), environ={})
+    assert set(made) == {"article.html"}
 
 
 def test_a_template_named_at_render_time_is_keyed_on_every_template(tmp_path):
