@@ -103,11 +103,15 @@ class Previous:
             self.trusted  # hashes what moved now, in this process, before any worker forks
 
     @cached_property
-    def trusted(self) -> Manifest:
+    def trusted(self) -> Mapping[str, Entry]:
         """The files of the manifest still on disk as written. Made when first needed, so a
         no-change build does not make them; a build that renders asks for them (stage.Stage)
         before its workers fork."""
-        if self.exact:
+        if self.exact:  # every entry as recorded: the manifest itself (buildstate.Recorded makes
+            index = getattr(self.manifest, "index", None)  # each entry when it is asked for)
+            if index is not None:
+                index()  # once, here, not in each worker after the fork
+                return self.manifest
             return dict(self.manifest)
         trusted: Manifest = {}
         for path, entry in self.manifest.items():
