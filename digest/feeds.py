@@ -22,9 +22,8 @@ FEED_ITEMS = 20
 PARALLEL_FEEDS = 100  # below this many feeds to write, workers cost more than they save
 
 
-def atom(*, title: str, feed_url: str, page_url: str, updated: datetime, entries: list[dict]) -> bytes:
-    """``entries`` are article views with absolute ``link``, ``id``, ``title``, ``published``
-    (datetime or None), ``authors``, ``tags``, ``summary`` and ``body_html``."""
+def atom(*, title: str, feed_url: str, page_url: str, updated: datetime, entries: list[str]) -> bytes:
+    """An Atom feed of ``entries``, each the XML of one ``<entry>`` as ``atom_entry`` writes it."""
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
     _sub(feed, "title", title)
@@ -35,54 +34,108 @@ def atom(*, title: str, feed_url: str, page_url: str, updated: datetime, entries
     author = ET.SubElement(feed, f"{{{ATOM}}}author")
     _sub(author, "name", title)
     ET.SubElement(feed, f"{{{ATOM}}}generator").text = "digest"
-    for e in entries:
-        entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
-        if e.get("language"):  # the story's language (digest/language.py)
-            entry.set("{http://www.w3.org/XML/1998/namespace}lang", e["language"])
-        _sub(entry, "title", e["title"])
-        _sub(entry, "id", e["link"])
-        ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=e["link"], type="text/html")
-        if e.get("source_url"):
-            ET.SubElement(entry, f"{{{ATOM}}}link", rel="related", href=e["source_url"], type="text/html")
-        stamp = e["published"] or updated
-        _sub(entry, "updated", _iso(stamp))
-        if e["published"]:
-            _sub(entry, "published", _iso(e["published"]))
-        for name in e["authors"] or [e["publisher"]]:
-            _sub(ET.SubElement(entry, f"{{{ATOM}}}author"), "name", name)
-        for tag in e["tags"] + e["countries"]:
-            ET.SubElement(entry, f"{{{ATOM}}}category", term=tag)
-        _sub(entry, "summary", e["excerpt"])
-        if e["body_html"] is not None:  # None: a summary feed, or an archived story (budget.py)
-            _sub(entry, "content", e["body_html"]).set("type", "html")
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8") + b"\n"
+    head = ET.tostring(feed, encoding="unicode")
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + head[:-len("</feed>")] + "".join(entries)
+            + "</feed>\n").encode("utf-8")
 
 
-def json_feed(*, title: str, feed_url: str, page_url: str, description: str, entries: list[dict]) -> bytes:
-    doc = {
+def atom_entry(e: dict, updated: datetime) -> str:
+    """One ``<entry>``, as ElementTree writes it inside the feed (where the Atom namespace is
+    the feed's default). ``e`` is an article view with absolute ``link`` and ``body_html``
+    (None: a summary entry); ``updated`` stands in for a missing publication date."""
+    ET.register_namespace("", ATOM)
+    entry = ET.Element(f"{{{ATOM}}}entry")
+    if e.get("language"):  # the story's language (digest/language.py)
+        entry.set("{http://www.w3.org/XML/1998/namespace}lang", e["language"])
+    _sub(entry, "title", e["title"])
+    _sub(entry, "id", e["link"])
+    ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=e["link"], type="text/html")
+    if e.get("source_url"):
+        ET.SubElement(entry, f"{{{ATOM}}}link", rel="related", href=e["source_url"], type="text/html")
+    stamp = e["published"] or updated
+    _sub(entry, "updated", _iso(stamp))
+    if e["published"]:
+        _sub(entry, "published", _iso(e["published"]))
+    for name in e["authors"] or [e["publisher"]]:
+        _sub(ET.SubElement(entry, f"{{{ATOM}}}author"), "name", name)
+    for tag in e["tags"] + e["countries"]:
+        ET.SubElement(entry, f"{{{ATOM}}}category", term=tag)
+    _sub(entry, "summary", e["excerpt"])
+    if e["body_html"] is not None:  # None: a summary feed, or an archived story (budget.py)
+        _sub(entry, "content", e["body_html"]).set("type", "html")
+    # Serialized alone it declares the namespace itself; inside the feed it does not.
+    return ET.tostring(entry, encoding="unicode").replace(_DEFAULT_NS, "", 1)
+
+
+_DEFAULT_NS = f' xmlns="{ATOM}"'
+
+
+def json_feed(*, title: str, feed_url: str, page_url: str, description: str, items: list[str]) -> bytes:
+    """A JSON Feed of ``items``, each one item's JSON as ``json_item`` writes it: the bytes
+    ``json.dumps(feed, ensure_ascii=False, indent=1)`` gives for the whole feed."""
+    head = json.dumps({
         "version": "https://jsonfeed.org/version/1.1",
         "title": title,
         "home_page_url": page_url,
         "feed_url": feed_url,
         "description": description,
-        "items": [
-            {
-                "id": e["link"],
-                "url": e["link"],
-                **({"external_url": e["source_url"]} if e.get("source_url") else {}),
-                "title": e["title"],
-                # JSON Feed needs content_html or content_text: a summary entry's text is its excerpt
-                **({"content_html": e["body_html"], "summary": e["excerpt"]} if e["body_html"] is not None
-                   else {"content_text": e["excerpt"]}),
-                **({"date_published": _iso(e["published"])} if e["published"] else {}),
-                "authors": [{"name": n} for n in e["authors"] or [e["publisher"]]],
-                "tags": e["tags"] + e["countries"],
-                **({"language": e["language"]} if e.get("language") else {}),
-            }
-            for e in entries
-        ],
-    }
-    return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    }, ensure_ascii=False, indent=1)
+    # An item sits two levels deep (in the feed, in "items"): two more spaces on each line.
+    listed = "[\n" + ",\n".join("  " + item.replace("\n", "\n  ") for item in items) + "\n ]" if items else "[]"
+    return (head[:-2] + ',\n "items": ' + listed + "\n}\n").encode("utf-8")
+
+
+def json_item(e: dict) -> str:
+    """One JSON Feed item (at the top level of its own text: ``json_feed`` indents it)."""
+    return json.dumps({
+        "id": e["link"],
+        "url": e["link"],
+        **({"external_url": e["source_url"]} if e.get("source_url") else {}),
+        "title": e["title"],
+        # JSON Feed needs content_html or content_text: a summary entry's text is its excerpt
+        **({"content_html": e["body_html"], "summary": e["excerpt"]} if e["body_html"] is not None
+           else {"content_text": e["excerpt"]}),
+        **({"date_published": _iso(e["published"])} if e["published"] else {}),
+        "authors": [{"name": n} for n in e["authors"] or [e["publisher"]]],
+        "tags": e["tags"] + e["countries"],
+        **({"language": e["language"]} if e.get("language") else {}),
+    }, ensure_ascii=False, indent=1)
+
+
+class Entries:
+    """Each story's Atom entry and JSON Feed item, written once per process and reused by every
+    feed that lists it (the site's, its countries', tags', authors', language's: up to eight),
+    as the text each feed would have written for it."""
+
+    def __init__(self, views: dict[str, dict], base_url: str):
+        self._views, self._base_url = views, base_url
+        self._atom: dict[tuple, str] = {}
+        self._json: dict[tuple, str] = {}
+
+    def _entry(self, key: str, full: bool) -> dict:
+        view = self._views[key]
+        e = dict(view)
+        e["link"] = urls.absolute(self._base_url, view["path"])
+        e["tags"] = [t["name"] for t in view["tags"]]
+        e["countries"] = [c["name"] for c in view["countries"]]
+        e["authors"] = [a["name"] for a in view["authors"]]
+        e["body_html"] = str(view["body_html"]) if full else None
+        return e
+
+    def atom(self, key: str, full: bool, updated: datetime) -> str:
+        full = full and not self._views[key].get("archived")
+        memo = (key, full, None if self._views[key]["published"] else updated)
+        text = self._atom.get(memo)
+        if text is None:
+            text = self._atom[memo] = atom_entry(self._entry(key, full), updated)
+        return text
+
+    def json(self, key: str, full: bool) -> str:
+        full = full and not self._views[key].get("archived")
+        text = self._json.get((key, full))
+        if text is None:
+            text = self._json[key, full] = json_item(self._entry(key, full))
+        return text
 
 
 def _sub(parent, tag: str, text: str):
@@ -129,28 +182,22 @@ def iter_feed_files(site: Site, config: Config, views: dict[str, dict], keys: Ca
             continue
         todo.append((base, title, updated, shown, key, full))
     jobs = jobs if len(todo) >= PARALLEL_FEEDS else 1
-    for part in workers.iter_ranges(_feed_range, (todo, views, config, stage), len(todo), jobs, batch=25):
+    # Each worker fills its own copy (after the fork) as it writes its feeds.
+    entries = Entries(views, config.base_url)
+    for part in workers.iter_ranges(_feed_range, (todo, entries, config, stage), len(todo), jobs, batch=25):
         yield from part
 
 
-def _feed_range(todo: list, views: dict[str, dict], config: Config, stage, start: int,
+def _feed_range(todo: list, entries: Entries, config: Config, stage, start: int,
                 end: int) -> list[Artifact | Staged]:
     out = []
     for base, title, updated, shown, key, full in todo[start:end]:
-        entries = []
-        for k in shown:
-            view = dict(views[k])
-            view["link"] = urls.absolute(config.base_url, view["path"])
-            view["tags"] = [t["name"] for t in view["tags"]]
-            view["countries"] = [c["name"] for c in view["countries"]]
-            view["authors"] = [a["name"] for a in view["authors"]]
-            view["body_html"] = str(view["body_html"]) if full and not view.get("archived") else None
-            entries.append(view)
         page_url = urls.absolute(config.base_url, base)
         atom_file, json_file = urls.feed_files(base)
-        made = ((atom_file, atom(title=title, feed_url=urls.absolute(config.base_url, atom_file),
-                                 page_url=page_url, updated=updated, entries=entries)),
+        made = ((atom_file, atom(title=title, feed_url=urls.absolute(config.base_url, atom_file), page_url=page_url,
+                                 updated=updated, entries=[entries.atom(k, full, updated) for k in shown])),
                 (json_file, json_feed(title=title, feed_url=urls.absolute(config.base_url, json_file),
-                                      page_url=page_url, description=config.description, entries=entries)))
+                                      page_url=page_url, description=config.description,
+                                      items=[entries.json(k, full) for k in shown])))
         out += [stage.put(path, data, key) if stage is not None else Artifact(path, data, key) for path, data in made]
     return out

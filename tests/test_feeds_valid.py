@@ -104,3 +104,75 @@ def test_json_ld_cannot_be_broken_out_of(tmp_path):
     page = next((site / "dist" / "articles").rglob("index.html")).read_text(encoding="utf-8")
     assert "<script>alert(1)" not in page
     assert page.count("</script>") == 1  # only the JSON-LD block's own end tag
+
+
+# The feeds are written from each story's entry, made once (feeds.Entries); the bytes must be
+# those of the whole feed written in one piece, as ElementTree and json.dumps write it.
+from datetime import datetime, timezone  # noqa: E402
+from xml.etree import ElementTree as ET  # noqa: E402
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from digest import feeds  # noqa: E402
+
+_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)  # element text
+_attr = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=30)  # attributes: URLs, tags
+_when = st.none() | st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2030, 1, 1),
+                                 timezones=st.just(timezone.utc))
+_entry = st.fixed_dictionaries({
+    "title": _text, "link": _attr, "source_url": st.none() | _attr, "published": _when,
+    "authors": st.lists(_text, max_size=3), "publisher": _text, "tags": st.lists(_attr, max_size=3),
+    "countries": st.lists(_attr, max_size=2), "excerpt": _text, "body_html": st.none() | _text,
+    "language": st.sampled_from(["", "ru", "kk"]),
+})
+
+
+def _whole_atom(title, feed_url, page_url, updated, entries):
+    """The feed as one ElementTree: ``feeds.atom`` as it was before entries were reused."""
+    A, sub, iso = feeds.ATOM, feeds._sub, feeds._iso
+    ET.register_namespace("", A)
+    feed = ET.Element(f"{{{A}}}feed")
+    sub(feed, "title", title)
+    sub(feed, "id", feed_url)
+    sub(feed, "updated", iso(updated))
+    ET.SubElement(feed, f"{{{A}}}link", rel="self", href=feed_url, type="application/atom+xml")
+    ET.SubElement(feed, f"{{{A}}}link", rel="alternate", href=page_url, type="text/html")
+    sub(ET.SubElement(feed, f"{{{A}}}author"), "name", title)
+    ET.SubElement(feed, f"{{{A}}}generator").text = "digest"
+    for e in entries:
+        entry = ET.SubElement(feed, f"{{{A}}}entry")
+        if e.get("language"):
+            entry.set("{http://www.w3.org/XML/1998/namespace}lang", e["language"])
+        sub(entry, "title", e["title"])
+        sub(entry, "id", e["link"])
+        ET.SubElement(entry, f"{{{A}}}link", rel="alternate", href=e["link"], type="text/html")
+        if e.get("source_url"):
+            ET.SubElement(entry, f"{{{A}}}link", rel="related", href=e["source_url"], type="text/html")
+        sub(entry, "updated", iso(e["published"] or updated))
+        if e["published"]:
+            sub(entry, "published", iso(e["published"]))
+        for name in e["authors"] or [e["publisher"]]:
+            sub(ET.SubElement(entry, f"{{{A}}}author"), "name", name)
+        for tag in e["tags"] + e["countries"]:
+            ET.SubElement(entry, f"{{{A}}}category", term=tag)
+        sub(entry, "summary", e["excerpt"])
+        if e["body_html"] is not None:
+            sub(entry, "content", e["body_html"]).set("type", "html")
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8") + b"\n"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_entry, max_size=4), _text, _when.filter(lambda d: d is not None))
+def test_feeds_from_reused_entries_are_the_feeds_written_whole(entries, title, updated):
+    atom = feeds.atom(title=title, feed_url="https://e.org/f.xml", page_url="https://e.org/", updated=updated,
+                      entries=[feeds.atom_entry(e, updated) for e in entries])
+    assert atom == _whole_atom(title, "https://e.org/f.xml", "https://e.org/", updated, entries)
+    ET.fromstring(atom)  # well-formed
+    doc = json.loads(feeds.json_feed(title=title, feed_url="f", page_url="p", description="d",
+                                     items=[feeds.json_item(e) for e in entries]))
+    whole = {"version": "https://jsonfeed.org/version/1.1", "title": title, "home_page_url": "p", "feed_url": "f",
+             "description": "d", "items": [json.loads(feeds.json_item(e)) for e in entries]}
+    assert feeds.json_feed(title=title, feed_url="f", page_url="p", description="d",
+                           items=[feeds.json_item(e) for e in entries]) == (
+        json.dumps(whole, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    assert doc == whole
