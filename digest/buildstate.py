@@ -65,14 +65,18 @@ class Recorded(Mapping):
             self._index = dict(zip(self._columns[0], range(len(self._columns[0]))))
         return self._index
 
-    def __getitem__(self, path: str) -> Entry:
-        i = self.index()[path]
+    def _entry(self, i: int) -> Entry:
         paths, sizes, mtimes, inodes, digests, keys = self._columns
         size = len(digests) // len(paths)
         return Entry(sizes[i], mtimes[i], inodes[i], digests[i * size:(i + 1) * size], keys[i])
 
+    def __getitem__(self, path: str) -> Entry:
+        return self._entry(self.index()[path])
+
     def get(self, path: str, default=None):
-        return self[path] if path in self.index() else default
+        # Asked once per file of the site by a build that renders: one lookup, not two.
+        i = (self._index if self._index is not None else self.index()).get(path)
+        return default if i is None else self._entry(i)
 
     def __contains__(self, path) -> bool:
         return path in self.index()
