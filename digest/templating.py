@@ -46,6 +46,12 @@ class BytecodeCache(jinja2.FileSystemBytecodeCache):
     Jinja checks each entry against its template's source; a cache that cannot be written is
     only not used."""
 
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # a damaged entry (Jinja unpickles its checksum): compiled again
+            bucket.reset()
+
     def dump_bytecode(self, bucket) -> None:
         try:
             super().dump_bytecode(bucket)

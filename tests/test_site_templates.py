@@ -136,3 +136,26 @@ def test_templates_read_a_views_keys_before_attributes(tmp_path):
     assert render("{{ a.real }}", a=3) == "3"  # an attribute of an object
     with pytest.raises(jinja2.UndefinedError):
         render("{{ a.missing }}", a={"title": "T"})
+
+
+def test_damaged_compiled_templates_are_compiled_again(tmp_path):
+    """The compiled templates kept in the parse cache (templating.BytecodeCache) are a cache:
+    damaged entries, or references that are not JSON, cost a compile, never the build."""
+    from jinja2.bccache import bc_magic
+
+    site = make_site(tmp_path, {"feed.xml": RSS})
+    first = build(load_config(site), environ={})
+    before = {p.relative_to(site / "dist"): p.read_bytes() for p in (site / "dist").rglob("*") if p.is_file()}
+    kept = list((site / ".digest-cache" / "jinja").iterdir())
+    assert any(p.name.startswith("__jinja2_") for p in kept) and any(p.name.startswith("refs-") for p in kept)
+    for path in kept:
+        if path.name.startswith("__jinja2_"):  # Jinja's header, then a checksum that is no pickle
+            path.write_bytes(bc_magic + b"\x80\x04\x95garbage, not a pickle")
+        else:
+            path.write_bytes(b"{not json")
+    (site / "templates").mkdir(exist_ok=True)
+    (site / "templates" / "base.html").write_text((BUILTIN_TEMPLATES / "base.html").read_text(encoding="utf-8"),
+                                                 encoding="utf-8")  # same bytes: the site must come out the same
+    again = build(load_config(site), environ={})
+    after = {p.relative_to(site / "dist"): p.read_bytes() for p in (site / "dist").rglob("*") if p.is_file()}
+    assert after == before and again.stories == first.stories
