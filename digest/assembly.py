@@ -122,7 +122,8 @@ def load(cache: ParseCache, setting: str) -> Assembly | None:
     if not isinstance(found, Assembly) or found.setting != setting:
         return None
     stored = cache.load(GROWN, key)
-    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == found.base and found.base:
+    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == found.base and found.base \
+            and isinstance(stored[1], tuple):
         for growth in stored[1]:
             if not isinstance(growth, Growth):
                 return found
