@@ -122,20 +122,20 @@ class Entries:
         e["body_html"] = str(view["body_html"]) if full else None
         return e
 
-    def atom(self, key: str, full: bool, updated: datetime) -> str:
-        full = full and not self._views[key].get("archived")
-        memo = (key, full, None if self._views[key]["published"] else updated)
-        text = self._atom.get(memo)
-        if text is None:
-            text = self._atom[memo] = atom_entry(self._entry(key, full), updated)
-        return text
-
-    def json(self, key: str, full: bool) -> str:
-        full = full and not self._views[key].get("archived")
-        text = self._json.get((key, full))
-        if text is None:
-            text = self._json[key, full] = json_item(self._entry(key, full))
-        return text
+    def both(self, key: str, full: bool, updated: datetime) -> tuple[str, str]:
+        """The story's Atom entry and JSON Feed item; its view is copied (and its body read from
+        the store) once, whichever of the two is not made yet."""
+        view = self._views[key]
+        full = full and not view.get("archived")
+        atom_key = (key, full, None if view["published"] else updated)  # undated: the feed's date
+        text, item = self._atom.get(atom_key), self._json.get((key, full))
+        if text is None or item is None:
+            e = self._entry(key, full)
+            if text is None:
+                text = self._atom[atom_key] = atom_entry(e, updated)
+            if item is None:
+                item = self._json[key, full] = json_item(e)
+        return text, item
 
 
 def _sub(parent, tag: str, text: str):
@@ -194,10 +194,11 @@ def _feed_range(todo: list, entries: Entries, config: Config, stage, start: int,
     for base, title, updated, shown, key, full in todo[start:end]:
         page_url = urls.absolute(config.base_url, base)
         atom_file, json_file = urls.feed_files(base)
+        made_for = [entries.both(k, full, updated) for k in shown]
         made = ((atom_file, atom(title=title, feed_url=urls.absolute(config.base_url, atom_file), page_url=page_url,
-                                 updated=updated, entries=[entries.atom(k, full, updated) for k in shown])),
+                                 updated=updated, entries=[text for text, _ in made_for])),
                 (json_file, json_feed(title=title, feed_url=urls.absolute(config.base_url, json_file),
                                       page_url=page_url, description=config.description,
-                                      items=[entries.json(k, full) for k in shown])))
+                                      items=[item for _, item in made_for])))
         out += [stage.put(path, data, key) if stage is not None else Artifact(path, data, key) for path, data in made]
     return out

@@ -107,8 +107,10 @@ class Previous:
         """The files of the manifest still on disk as written. Made when first needed, so a
         no-change build does not make them; a build that renders asks for them (stage.Stage)
         before its workers fork."""
-        if self.exact:  # every entry as recorded: the manifest itself (buildstate.Recorded makes
-            index = getattr(self.manifest, "index", None)  # each entry when it is asked for)
+        if self.exact:
+            # Every entry as recorded: the manifest itself, when it makes each entry as it is
+            # asked for (buildstate.Recorded).
+            index = getattr(self.manifest, "index", None)
             if index is not None:
                 index()  # once, here, not in each worker after the fork
                 return self.manifest

@@ -176,3 +176,24 @@ def test_feeds_from_reused_entries_are_the_feeds_written_whole(entries, title, u
                            items=[feeds.json_item(e) for e in entries]) == (
         json.dumps(whole, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
     assert doc == whole
+
+
+def test_a_story_in_several_feeds_is_written_and_its_body_read_once():
+    """feeds.Entries: the entry and item of a story are made once per process, with one read
+    of its body, however many feeds list it."""
+
+    class Body:  # a stored body (views.StoredHtml): each str() is a read from the store
+        reads = 0
+
+        def __str__(self):
+            Body.reads += 1
+            return "<p>Body</p>"
+
+    when = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    view = {"path": "articles/a/", "title": "A", "source_url": None, "published": when, "publisher": "P",
+            "authors": [{"name": "R", "path": "authors/r/"}], "tags": [], "countries": [], "excerpt": "E",
+            "body_html": Body(), "language": "", "archived": False}
+    entries = feeds.Entries({"a": view}, "https://e.org/")
+    made = [entries.both("a", True, when) for _ in range(3)]
+    assert Body.reads == 1 and made[0] == made[1] == made[2]
+    assert entries.both("a", False, when)[0] != made[0][0]  # a summary entry is another entry
