@@ -3,15 +3,18 @@ every page, feed and newsletter whose inputs did not change (see previous.Previo
 
 A key must change whenever the output could; a spurious change only costs a re-render.
 Values are hashed through pickle (lossless, and C-fast), and article views, which appear on
-many pages, are hashed once and then stand in by their digest.
+many pages, are hashed once (as JSON, see ``memo_of``) and then stand in by their digest.
 """
 
 from __future__ import annotations
 
 import hashlib
 import pickle
+from datetime import datetime
 from pathlib import Path
 from typing import Iterable
+
+import orjson
 
 
 _CONTAINERS = (dict, list, tuple)
@@ -38,8 +41,37 @@ def of(*parts, memo: dict[int, bytes] | None = None) -> str:
 
 def memo_of(views: Iterable[dict]) -> dict[int, bytes]:
     """Each view's digest, by identity, for ``of(..., memo=)``. The views must stay alive (and
-    unchanged) while the memo is used, which they do for the length of one render."""
-    return {id(v): hashlib.blake2b(pickle.dumps(v, protocol=5), digest_size=16).digest() for v in views}
+    unchanged) while the memo is used, which they do for the length of one render.
+
+    Views are hashed as JSON (orjson): a third of pickle's time (0.19 → 0.065 s for 10,000
+    views). JSON names fewer types than pickle, so nothing it would blur is left to it: a
+    ``str`` subclass (``Markup``), a datetime and an object with ``__fingerprint__`` (a body,
+    views.py) are written with their class's name, and anything else it cannot write exactly
+    (a dataclass, a non-string key, a lone surrogate) sends the view to pickle. Only a tuple
+    and a list with the same items share a digest, and no template tells them apart."""
+    return {id(v): _view_digest(v) for v in views}
+
+
+_JSON = orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def _view_digest(view: dict) -> bytes:
+    try:
+        data = b"j" + orjson.dumps(view, default=_tagged, option=_JSON)
+    except (orjson.JSONEncodeError, TypeError):
+        data = b"p" + pickle.dumps(view, protocol=5)
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _tagged(obj):
+    tag = getattr(type(obj), "__fingerprint__", None)
+    if tag is not None:
+        return [type(obj).__qualname__, tag(obj)]
+    if isinstance(obj, str):
+        return [type(obj).__qualname__, str.__str__(obj)]
+    if type(obj) is datetime:
+        return ["datetime", obj.isoformat()]
+    raise TypeError(type(obj).__qualname__)
 
 
 def of_files(folders: Iterable[Path]) -> str:

@@ -35,6 +35,9 @@ class Html:
     def __reduce__(self):  # pickled (page keys, worker results) as the plain string it holds
         return (Html, (self.text,))
 
+    def __fingerprint__(self) -> str:  # hashed as its text (fingerprint.memo_of)
+        return self.text
+
 
 class StoredHtml:
     """A sanitized body that stays in the body store (store.py) until a template, feed or search
@@ -59,6 +62,9 @@ class StoredHtml:
 
     def __reduce__(self):
         return (StoredHtml, (self.key, self.store))
+
+    def __fingerprint__(self) -> str:  # hashed as its key, a hash of the body: no body is read
+        return self.key
 
 
 def body_view(article: Article, bodies) -> Html | StoredHtml:
