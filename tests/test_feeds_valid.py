@@ -116,7 +116,7 @@ from hypothesis import given, settings, strategies as st  # noqa: E402
 from digest import feeds  # noqa: E402
 
 _text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)  # element text
-_attr = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=30)  # attributes: URLs, tags
+_attr = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"), include_characters="\t\n\r"), max_size=30)  # attributes: URLs, tags
 _when = st.none() | st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2030, 1, 1),
                                  timezones=st.just(timezone.utc))
 _entry = st.fixed_dictionaries({
