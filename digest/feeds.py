@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from json.encoder import encode_basestring
 from datetime import datetime
 from itertools import islice
 from typing import Callable, Iterator
@@ -92,20 +93,30 @@ def json_feed(*, title: str, feed_url: str, page_url: str, description: str, ite
 
 
 def json_item(e: dict) -> str:
-    """One JSON Feed item (at the top level of its own text: ``json_feed`` indents it)."""
-    return json.dumps({
-        "id": e["link"],
-        "url": e["link"],
-        **({"external_url": e["source_url"]} if e.get("source_url") else {}),
-        "title": e["title"],
-        # JSON Feed needs content_html or content_text: a summary entry's text is its excerpt
-        **({"content_html": e["body_html"], "summary": e["excerpt"]} if e["body_html"] is not None
-           else {"content_text": e["excerpt"]}),
-        **({"date_published": _iso(e["published"])} if e["published"] else {}),
-        "authors": [{"name": n} for n in e["authors"] or [e["publisher"]]],
-        "tags": e["tags"] + e["countries"],
-        **({"language": e["language"]} if e.get("language") else {}),
-    }, ensure_ascii=False, indent=1)
+    """One JSON Feed item (at the top level of its own text: ``json_feed`` indents it), as
+    ``json.dumps(item, ensure_ascii=False, indent=1)`` writes it. Written field by field with
+    json's own string encoder: with an indent ``json.dumps`` runs in Python, and this was half
+    of writing a feed."""
+    q = encode_basestring
+    lines = ['{\n "id": ', q(e["link"]), ',\n "url": ', q(e["link"])]
+    if e.get("source_url"):
+        lines += [',\n "external_url": ', q(e["source_url"])]
+    lines += [',\n "title": ', q(e["title"])]
+    # JSON Feed needs content_html or content_text: a summary entry's text is its excerpt
+    if e["body_html"] is not None:
+        lines += [',\n "content_html": ', q(e["body_html"]), ',\n "summary": ', q(e["excerpt"])]
+    else:
+        lines += [',\n "content_text": ', q(e["excerpt"])]
+    if e["published"]:
+        lines += [',\n "date_published": ', q(_iso(e["published"]))]
+    names = e["authors"] or [e["publisher"]]
+    lines += [',\n "authors": [\n  {\n   "name": ', '\n  },\n  {\n   "name": '.join(map(q, names)), "\n  }\n ]"]
+    tags = e["tags"] + e["countries"]
+    lines += [',\n "tags": ', "[\n  " + ",\n  ".join(map(q, tags)) + "\n ]" if tags else "[]"]
+    if e.get("language"):
+        lines += [',\n "language": ', q(e["language"])]
+    lines.append("\n}")
+    return "".join(lines)
 
 
 class Entries:

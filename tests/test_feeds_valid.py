@@ -197,3 +197,16 @@ def test_a_story_in_several_feeds_is_written_and_its_body_read_once():
     made = [entries.both("a", True, when) for _ in range(3)]
     assert Body.reads == 1 and made[0] == made[1] == made[2]
     assert entries.both("a", False, when)[0] != made[0][0]  # a summary entry is another entry
+
+
+@settings(max_examples=200, deadline=None)
+@given(_entry)
+def test_a_json_feed_item_is_what_json_dumps_writes_for_it(e):
+    item = {"id": e["link"], "url": e["link"], **({"external_url": e["source_url"]} if e["source_url"] else {}),
+            "title": e["title"],
+            **({"content_html": e["body_html"], "summary": e["excerpt"]} if e["body_html"] is not None
+               else {"content_text": e["excerpt"]}),
+            **({"date_published": feeds._iso(e["published"])} if e["published"] else {}),
+            "authors": [{"name": n} for n in e["authors"] or [e["publisher"]]],
+            "tags": e["tags"] + e["countries"], **({"language": e["language"]} if e["language"] else {})}
+    assert feeds.json_item(e) == json.dumps(item, ensure_ascii=False, indent=1)
