@@ -33,6 +33,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from itertools import chain, islice
 from typing import Iterable, Mapping
 
@@ -205,7 +206,10 @@ class _Clusters:
 
 
 def _outlet(article: Article) -> str:
-    return fold(article.publisher)
+    return _folded_outlet(article.publisher)
+
+
+_folded_outlet = lru_cache(maxsize=1024)(fold)  # a few outlets, asked for 10,000 stories at a time
 
 
 @dataclass
