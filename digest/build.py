@@ -18,6 +18,7 @@ from digest.archive import rolled_off
 from digest.assembly import GROWN, KIND as ASSEMBLY, Assembly, assemble
 from digest.config import Config
 from digest.artifact import Artifact, Output
+from digest.cardstore import CardStore
 from digest.editorial import stale_picks
 from digest.feeds import iter_feed_files
 from digest.model import Site
@@ -273,7 +274,7 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
     # longest single piece of work. It is polled between batches of pages (no thread).
     with (nullcontext(index) if index is not None else search_index(views, config, cache, jobs)) as index:
         for artifact in chain(
-            iter_pages(pages, site, config, env, version, jobs, keyer, stage),
+            iter_pages(pages, site, config, env, version, jobs, keyer, stage, _card_store(cache, content_key, env)),
             iter_edition_files(site, config, env, views, fresh=fresh, jobs=jobs,
                                keys=lambda week, picks: fingerprint.of(edition_key, "edition", week.name, repr(picks),
                                                                         [views[k] for k in week.keys], memo=memo)),
@@ -294,6 +295,12 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
 def search_index(views: dict[str, dict], config: Config, cache: ParseCache | None, jobs: int) -> search.Indexer:
     """The search index of the articles in ``views``, started (see search.Indexer)."""
     return search.Indexer(search.documents(views, config.language), config.language, cache, jobs)
+
+
+def _card_store(cache: ParseCache | None, content_key: str, env) -> CardStore:
+    """Where the cards are kept, named for what they are made from besides their views."""
+    folder = cache.root / "cards" if cache is not None and cache.root is not None else None
+    return CardStore(folder, fingerprint.of(content_key, templating.sources_key(env, (templating.Cards.TEMPLATE,))))
 
 
 def _jinja_dir(cache: ParseCache | None) -> Path | None:

@@ -10,6 +10,7 @@ import jinja2
 
 from digest import budget, charts, events, fingerprint, language, templating, urls, workers
 from digest.artifact import Artifact, Staged, Unchanged
+from digest.cardstore import CardStore
 from digest.config import Config
 from digest.model import Group, Site
 from digest.templating import Cards, format_date, linker, week_label
@@ -194,13 +195,14 @@ def render_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Envi
 
 def iter_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Environment,
                asset_version: str, jobs: int = 1, keyer: tuple | None = None,
-               stage=None) -> Iterator[Artifact | Unchanged | Staged]:
+               stage=None, card_store: CardStore | None = None) -> Iterator[Artifact | Unchanged | Staged]:
     """``render_pages`` as artifacts, a batch of pages at a time, so a caller that writes and
     drops them never holds more than a few batches. With ``keyer`` (the key of everything
     but the templates, the views' memo and the writer's ``fresh``), each artifact carries the page's key and a page whose key
     is unchanged comes as ``Unchanged``, unrendered; the workers compute the keys too. With
     ``stage`` (stage.Stage), the workers write the pages into the writer's staging folder
-    and hand back ``Staged`` receipts, not the bytes."""
+    and hand back ``Staged`` receipts, not the bytes. With ``keyer`` and ``card_store``, the
+    cards of the last build whose views did not change are used, not rendered (cardstore.py)."""
     sections = (("country", "Countries"), ("tag", "Tags"), ("author", "Authors"), ("week", "Weeks"))
     if site.languages:  # only a site in several languages has language pages
         sections += (("language", "Languages"),)
@@ -222,10 +224,15 @@ def iter_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Enviro
         keyer = (by_template, *keyer[1:])
     if len(pages) < PARALLEL_PAGES:
         jobs = 1
-    cards = Cards(env)  # filled in each worker (after the fork), so each keeps its own
+    memo = keyer[1] if keyer is not None else None
+    store = card_store if memo is not None else None
+    kept = store.load() if store is not None else {}
+    cards = Cards(env, kept, memo, store)  # filled in each worker (after the fork), so each keeps its own
     for part in workers.iter_ranges(_render_range, (pages, templates, common, config.base_url, cards, keyer, stage),
                                     len(pages), jobs, batch=PAGE_BATCH):
         yield from part
+    if store is not None:
+        store.fold(kept, memo.values())
 
 
 def _render_range(pages: list[Page], templates: dict, common: dict, base_url: str, cards: Cards,
@@ -246,4 +253,5 @@ def _render_range(pages: list[Page], templates: dict, common: dict, base_url: st
                                                absolute=absolute, card_html=card_html, row_html=row_html)
         data = html.encode("utf-8")
         out.append(stage.put(file, data, key) if stage is not None else Artifact(file, data, key))
+    cards.flush()
     return out

@@ -190,14 +190,18 @@ class Cards:
     rendered once per process,
     not once per listing it appears on (five to eight, plus "more from" lists). Its links are
     rendered as placeholders holding the target; each page fills in its own relative links,
-    so the result is byte for byte what the macro gives on that page."""
+    so the result is byte for byte what the macro gives on that page. With ``kept`` (the cards
+    of the last build, by view digest: cardstore.py) and ``memo`` (this build's view digests),
+    a card whose view did not change is not rendered at all; the new ones go to ``store``."""
 
     TEMPLATE = "_macros.html"
 
-    def __init__(self, env: jinja2.Environment):
+    def __init__(self, env: jinja2.Environment, kept: dict | None = None, memo: dict | None = None, store=None):
         self._env = env
         self._macros = None
         self._done: dict[tuple, str] = {}
+        self._kept, self._memo, self.store = kept or {}, memo, store
+        self._new: list[tuple[tuple, str]] = []
 
     def for_page(self, link: Callable[[str], str]) -> Callable[..., Markup]:
         def fill(match: re.Match) -> str:
@@ -208,17 +212,35 @@ class Cards:
             key = (a["path"], heading, excerpt)
             html = self._done.get(key)
             if html is None:
-                html = self._done[key] = str(self._module().card(a, heading, excerpt))
+                html = self._done[key] = self._card(a, (heading, excerpt))
             return Markup(_LINK_MARK.sub(fill, html))
 
         def row_html(a: dict) -> Markup:
             key = (a["path"], "row")
             html = self._done.get(key)
             if html is None:
-                html = self._done[key] = str(self._module().row(a))
+                html = self._done[key] = self._card(a, ("row",))
             return Markup(_LINK_MARK.sub(fill, html))
 
         return card_html, row_html
+
+    def _card(self, a: dict, variant: tuple) -> str:
+        digest = self._memo.get(id(a)) if self._memo is not None else None
+        kept = self._kept.get((digest, *variant)) if digest is not None else None
+        if type(kept) is str:
+            return kept
+        module = self._module()
+        html = str(module.row(a) if variant == ("row",) else module.card(a, *variant))
+        if digest is not None:
+            self._new.append(((digest, *variant), html))
+        return html
+
+    def flush(self) -> None:
+        """Hand the cards rendered since the last flush to the store (the render workers call
+        it after each batch of pages)."""
+        if self.store is not None and self._new:
+            self.store.add(self._new)
+        self._new = []
 
     def _module(self):
         if self._macros is None:

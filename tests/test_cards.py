@@ -60,3 +60,88 @@ def test_a_site_override_of_the_card_macro_is_used(tmp_path, seed_config, views)
     cards = Cards(make_env(config))
     html = cards.for_page(_linker("countries/kazakhstan/", config.base_url))[0](views[0])
     assert html == f'<x href="../../{views[0]["path"]}index.html">{escape(views[0]["title"])}</x>'
+
+
+# Cards kept between builds (cardstore.py): a card is rendered only when its view or the
+# macros changed, and the site is always what a build from nothing gives.
+
+def _site(tmp_path):
+    from .conftest import SEEDS, make_site
+    site = make_site(tmp_path / "site", {p.name: p.read_bytes() for p in SEEDS.iterdir() if p.is_file()})
+    (site / "templates").mkdir(exist_ok=True)
+    return site
+
+
+def _tree(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _build_counting(site, monkeypatch, tmp_path=None):
+    """Build ``site`` (or a copy of it from nothing, into tmp_path); the cards it rendered."""
+    from digest.build import build
+    from digest.config import load_config
+    rendered = []
+    real = Cards._module
+
+    def counting(self):
+        rendered.append(1)
+        return real(self)
+
+    monkeypatch.setattr(Cards, "_module", counting)
+    config = load_config(site)
+    if tmp_path is None:
+        build(config, environ={})
+    else:
+        build(replace(config, out_dir=tmp_path / "fresh"), environ={}, parse_cache=tmp_path / "fresh-cache")
+    monkeypatch.undo()
+    return len(rendered)
+
+
+def test_a_template_edit_renders_no_card_and_a_macro_edit_all_of_them(tmp_path, monkeypatch):
+    from digest.assets import BUILTIN_TEMPLATES
+    site = _site(tmp_path)
+    assert _build_counting(site, monkeypatch) > 40  # the first build renders every card
+    (site / "templates" / "base.html").write_text(
+        (BUILTIN_TEMPLATES / "base.html").read_text(encoding="utf-8") + "<!-- edited -->\n", encoding="utf-8")
+    assert _build_counting(site, monkeypatch) == 0
+    macros = (BUILTIN_TEMPLATES / "_macros.html").read_text(encoding="utf-8")
+    (site / "templates" / "_macros.html").write_text(macros.replace('<article class="card">', '<article class="card x">'),
+                                                      encoding="utf-8")
+    assert _build_counting(site, monkeypatch) > 40
+    assert 'class="card x"' in (site / "dist" / "index.html").read_text(encoding="utf-8")
+    assert _tree(site / "dist") == _tree(_fresh(site, tmp_path, monkeypatch))
+    assert len(list((site / ".digest-cache" / "cards").iterdir())) == 1  # the old macros' cards are gone
+
+
+def _fresh(site, tmp_path, monkeypatch):
+    _build_counting(site, monkeypatch, tmp_path)
+    return tmp_path / "fresh"
+
+
+def test_a_new_story_renders_only_the_cards_whose_views_changed(tmp_path, monkeypatch):
+    site = _site(tmp_path)
+    first = _build_counting(site, monkeypatch)
+    feed = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Extra</title><link>https://x.example.org/</link>'
+            '<description>x</description><item><title>Astana opens a metro line</title><link>https://x.example.org/1</link>'
+            '<pubDate>Mon, 29 Jun 2026 09:00:00 +0000</pubDate><description>&lt;p&gt;Astana, Kazakhstan.&lt;/p&gt;'
+            '</description></item></channel></rss>')
+    (site / "content_cache" / "extra.xml").write_text(feed, encoding="utf-8")
+    again = _build_counting(site, monkeypatch)
+    assert 0 < again < first / 4
+    assert _tree(site / "dist") == _tree(_fresh(site, tmp_path, monkeypatch))
+
+
+def test_damaged_kept_cards_are_rendered_again(tmp_path, monkeypatch):
+    from digest.assets import BUILTIN_TEMPLATES
+    site = _site(tmp_path)
+    _build_counting(site, monkeypatch)
+    [kept] = (site / ".digest-cache" / "cards").iterdir()
+    kept.write_bytes(b"\x80\x05not a pickle")
+    (site / "templates" / "base.html").write_text(
+        (BUILTIN_TEMPLATES / "base.html").read_text(encoding="utf-8") + "<!-- edited -->\n", encoding="utf-8")
+    assert _build_counting(site, monkeypatch) > 40
+    assert _tree(site / "dist") == _tree(_fresh(site, tmp_path, monkeypatch))
+    # ... and kept again, whole: the next template edit renders none.
+    (site / "templates" / "base.html").write_text(
+        (BUILTIN_TEMPLATES / "base.html").read_text(encoding="utf-8") + "<!-- again -->\n", encoding="utf-8")
+    assert _build_counting(site, monkeypatch) == 0
