@@ -182,7 +182,10 @@ class Builder:
         total = sum(entry.size for entry in written.manifest.values())
         snapshot = buildstate.Snapshot(files=stats["files"], stories=len(site.order), sources=len(site.sources),
                                        problems=site.problems, bytes=total)
-        buildstate.save(store, inputs, out_dir, snapshot, written.manifest)
+        # dist/'s folders were found as the last build left them (unless it had to be listed):
+        # only those the writer touched are read again.
+        known = last.folders if last is not None and not previous.listed and written.touched is not None else None
+        buildstate.save(store, inputs, out_dir, snapshot, written.manifest, known, written.touched or ())
         if made:  # entries for files and code that are gone (only a build that read them all knows)
             prune(store, ("sources", "articles", "search", "slugs", "classified", ASSEMBLY, GROWN))
             prune_bodies(store)

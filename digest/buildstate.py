@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from digest.config import Config
@@ -180,7 +180,9 @@ def previous_site(state: State | None, out_dir: Path) -> previous.Previous:
     return previous.Previous(out_dir, state.manifest)
 
 
-def save(cache: ParseCache, key: str, out_dir: Path, snapshot: Snapshot, manifest: Manifest) -> None:
-    """Record the build that just wrote ``out_dir`` (call it once the writer is done)."""
-    folders = previous.folder_stamps(out_dir, manifest)
+def save(cache: ParseCache, key: str, out_dir: Path, snapshot: Snapshot, manifest: Manifest,
+         known: Mapping[str, int] | None = None, touched: Collection[str] = ()) -> None:
+    """Record the build that just wrote ``out_dir`` (call it once the writer is done).
+    ``known``, ``touched``: see previous.folder_stamps."""
+    folders = previous.folder_stamps(out_dir, manifest, known, touched)
     cache.store(STATE_KIND, "last-build", State(key, str(out_dir.resolve()), snapshot, Recorded.of(manifest), folders))

@@ -19,7 +19,7 @@ import os
 import stat
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable, Mapping, NamedTuple
+from typing import Collection, Iterable, Mapping, NamedTuple
 
 
 class Entry(NamedTuple):
@@ -148,12 +148,21 @@ class Previous:
         return key is not None and entry is not None and entry.key == key
 
 
-def folder_stamps(out_dir: Path, paths: Iterable[str]) -> dict[str, int]:
+def folder_stamps(out_dir: Path, paths: Iterable[str], known: Mapping[str, int] | None = None,
+                  touched: Collection[str] = ()) -> dict[str, int]:
     """The modification time of every folder holding one of ``paths`` (site paths in
     ``out_dir``), and of the folders above it up to ``out_dir`` itself (""). Read after the
-    writer is done, for ``untouched``."""
+    writer is done, for ``untouched``. ``known``: the times found at the start of the build
+    (``untouched`` checked them), which hold for every folder the writer did not touch, so
+    only the ``touched`` ones are read again (a new feed: 1,400 folders, not 17,700)."""
     root = str(out_dir)
-    return {f: os.lstat(f"{root}/{f}" if f else root).st_mtime_ns for f in sorted(folders_of(paths))}
+    if known is None:
+        return {f: os.lstat(f"{root}/{f}" if f else root).st_mtime_ns for f in sorted(folders_of(paths))}
+    out = {}
+    for f in sorted(folders_of(paths)):
+        stamp = known.get(f) if f not in touched else None
+        out[f] = stamp if stamp is not None else os.lstat(f"{root}/{f}" if f else root).st_mtime_ns
+    return out
 
 
 def folders_of(paths: Iterable[str]) -> set[str]:

@@ -53,6 +53,7 @@ class Written:
     unchanged: int
     manifest: Manifest
     removed: int = 0  # files of the previous site it no longer has
+    touched: frozenset[str] | None = None  # the folders it may have changed ("" the top); None: any
 
     def counts(self) -> dict[str, int]:
         return {"files": self.files, "written": self.written, "unchanged": self.unchanged}
@@ -232,7 +233,10 @@ class _InPlace:
                 except OSError:
                     break
         shutil.rmtree(self.tmp, ignore_errors=True)
-        return Written(len(manifest), len(self.staged), len(self.kept), manifest, len(gone))
+        # A folder changes when a file moves in or out of it, or a folder in it is made or removed:
+        # every such folder holds, or is above, a file that was moved in or removed.
+        touched = frozenset(folders_of(itertools.chain(self.staged, gone)))
+        return Written(len(manifest), len(self.staged), len(self.kept), manifest, len(gone), touched)
 
 
 def _safe_parent(out_dir: Path, rel: str, made: set[str]) -> None:

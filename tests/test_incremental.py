@@ -379,3 +379,19 @@ def test_a_story_whose_text_changes_is_searched_by_its_new_text(site, tmp_path):
     after = _tree(site / "dist")
     assert after == _fresh_build(config, tmp_path)
     assert any(p.startswith("pagefind/") for p in after)
+
+
+def test_the_folder_times_recorded_after_a_build_are_the_folders_times(site):
+    """After a build that adds stories and one that removes them, the recorded time of every
+    folder of dist/ is its time on disk, though only the folders the writer touched are read."""
+    from digest.previous import folder_stamps
+    config = load_config(site)
+    build(config, environ={})
+    for change in ("add", "remove"):
+        if change == "add":
+            (site / "content_cache" / "extra.xml").write_text(NEW)
+        else:
+            (site / "content_cache" / "extra.xml").unlink()
+        build(config, environ={})
+        state = buildstate.load(ParseCache(site / ".digest-cache"), site / "dist")
+        assert state.folders == folder_stamps((site / "dist").absolute(), state.manifest), change
