@@ -4,7 +4,8 @@ a time, in forked workers when there are many."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from functools import partial
+from typing import Callable, Iterator
 
 import jinja2
 
@@ -26,6 +27,10 @@ class Page:
     path: str  # site path: "" (home), "articles/x/", "404.html"
     template: str
     context: dict
+    # More of the context, made only when the page is rendered, from the context and the config
+    # alone, so the page's key need not name it (an article's JSON-LD, from its view: keying
+    # and making it for every page was a fifth of gathering them and of keying them).
+    late: Callable[[], dict] | None = None
 
 
 def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page]:
@@ -76,8 +81,8 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
                 if near:
                     more.append({"label": name, "path": group_paths[(kind, name)], "articles": [views[k] for k in near]})
         pages.append(Page(view["path"], "article.html", {"article": view, "more": more,
-                                                         "ld": news_article(view, config),
-                                                         "page_language": view["language"]}))
+                                                         "page_language": view["language"]},
+                          late=partial(_linked_data, view, config)))
 
     for kind, groups, title, blurb in (
         ("country", site.countries, "Countries", "Stories filed under each of the five republics."),
@@ -110,6 +115,10 @@ def build_pages(site: Site, config: Config, views: dict[str, dict]) -> list[Page
                                                  "languages": language.choices(site.articles.values())}))
     pages.append(Page("404.html", "404.html", {}))
     return pages
+
+
+def _linked_data(view: dict, config: Config) -> dict:
+    return {"ld": news_article(view, config)}
 
 
 def _around(group: Group, key: str, positions: dict[str, dict[str, int]], count: int = 3) -> list[str]:
@@ -249,7 +258,8 @@ def _render_range(pages: list[Page], templates: dict, common: dict, base_url: st
                 continue
         link = linker(page.path, base_url)
         card_html, row_html = cards.for_page(link)
-        html = templates[page.template].render(**common, **page.context, page_path=page.path, url=link,
+        late = page.late() if page.late is not None else {}
+        html = templates[page.template].render(**common, **page.context, **late, page_path=page.path, url=link,
                                                absolute=absolute, card_html=card_html, row_html=row_html)
         data = html.encode("utf-8")
         out.append(stage.put(file, data, key) if stage is not None else Artifact(file, data, key))
