@@ -145,3 +145,33 @@ def test_damaged_kept_cards_are_rendered_again(tmp_path, monkeypatch):
     (site / "templates" / "base.html").write_text(
         (BUILTIN_TEMPLATES / "base.html").read_text(encoding="utf-8") + "<!-- again -->\n", encoding="utf-8")
     assert _build_counting(site, monkeypatch) == 0
+
+
+def test_the_kept_cards_grow_by_additions_and_are_written_whole_when_a_quarter_is_gone(tmp_path):
+    from digest.cardstore import MAX_ADDED, CardStore
+    store = CardStore(tmp_path / "cards", "ns")
+    digests = [bytes([i]) * 16 for i in range(8)]
+
+    def build(live, new):
+        kept = store.load()
+        store.add([((d, "h2", True), f"card {d.hex()}") for d in new])
+        store.fold(kept, live)
+        return sorted(p.name for p in (tmp_path / "cards").iterdir())
+
+    assert build(digests, digests) == ["ns.pickle"]
+    whole = (tmp_path / "cards" / "ns.pickle").read_bytes()
+    assert build(digests + [b"n" * 16], [b"n" * 16]) == ["ns-1.add", "ns.pickle"]  # a new story: added
+    assert (tmp_path / "cards" / "ns.pickle").read_bytes() == whole
+    assert len(store.load()) == 9
+    assert build(digests + [b"n" * 16], []) == ["ns-1.add", "ns.pickle"]  # nothing new: nothing written
+    assert build(digests[:6] + [b"n" * 16], []) == ["ns-1.add", "ns.pickle"]  # two of nine gone: kept
+    assert build(digests[:4] + [b"n" * 16], []) == ["ns.pickle"]  # four of nine gone: written whole
+    assert set(k[0] for k in store.load()) == set(digests[:4] + [b"n" * 16])
+    live = list(digests[:4] + [b"n" * 16])
+    for i in range(MAX_ADDED):
+        live.append(bytes([200 + i]) * 16)
+        assert build(live, live[-1:]) == sorted(["ns.pickle"] + [f"ns-{n}.add" for n in range(1, i + 2)])
+    assert build(live + [b"z" * 16], [b"z" * 16]) == ["ns.pickle"]  # too many additions: written whole
+    assert len(store.load()) == len(live) + 1
+    CardStore(tmp_path / "cards", "other").fold({}, live)  # the macros changed: the old cards go
+    assert sorted(p.name for p in (tmp_path / "cards").iterdir()) == ["other.pickle"]
