@@ -75,10 +75,12 @@ def _tagged(obj):
 
 
 def of_files(folders: Iterable[Path]) -> str:
-    """The key of every file in ``folders`` (name and bytes), e.g. the templates."""
+    """The key of every file in ``folders`` (name and bytes), e.g. the templates. A folder counts
+    by its place in the list, not its path: the same files elsewhere (digest installed in
+    another place) have the same key."""
     h = hashlib.blake2b(digest_size=16)
-    for folder in folders:
-        h.update(str(folder).encode() + b"\0")
+    for place, folder in enumerate(folders):
+        h.update(f"{place}\0".encode())
         if folder.is_dir():
             for path in sorted(p for p in folder.rglob("*") if p.is_file()):
                 h.update(path.relative_to(folder).as_posix().encode() + b"\0")

@@ -135,7 +135,7 @@ def sources_key(env: jinja2.Environment, names: Iterable[str]) -> str:
             refs = [None]
         if None in refs:  # key on every template file
             return fingerprint.of_files(Path(d) for d in env.loader.searchpath)
-        seen[name] = f"{filename}\0{source}"
+        seen[name] = source  # not where it was found: digest installed elsewhere renders the same
         todo += refs
     return fingerprint.of(sorted(seen.items()))
 

@@ -159,3 +159,29 @@ def test_damaged_compiled_templates_are_compiled_again(tmp_path):
     again = build(load_config(site), environ={})
     after = {p.relative_to(site / "dist"): p.read_bytes() for p in (site / "dist").rglob("*") if p.is_file()}
     assert after == before and again.stories == first.stories
+
+
+def test_the_same_templates_in_another_place_have_the_same_keys(tmp_path):
+    """digest installed elsewhere (a new Python on a CI runner, a copy of the code) keys its
+    pages as before, so nothing is rendered again for it; a changed template still counts."""
+    import shutil
+
+    import jinja2
+
+    from digest.assets import BUILTIN_TEMPLATES
+    from digest.templating import sources_key
+
+    def keys(folder):
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader([str(tmp_path / "site"), str(folder)]))
+        return sources_key(env, ["article.html", "_macros.html"]), sources_key(env, ["dynamic.html"])
+
+    (tmp_path / "site").mkdir()
+    shutil.copytree(BUILTIN_TEMPLATES, tmp_path / "one")
+    shutil.copytree(BUILTIN_TEMPLATES, tmp_path / "elsewhere" / "two")
+    for folder in (tmp_path / "one", tmp_path / "elsewhere" / "two"):
+        (folder / "dynamic.html").write_text("{% include name %}")  # keyed on every template file
+    assert keys(tmp_path / "one") == keys(tmp_path / "elsewhere" / "two")
+    before = keys(tmp_path / "one")
+    (tmp_path / "one" / "_macros.html").write_text((tmp_path / "one" / "_macros.html").read_text() + "\n")
+    after = keys(tmp_path / "one")
+    assert after[0] != before[0] and after[1] != before[1]
