@@ -302,12 +302,17 @@ def search_index(views: dict[str, dict], config: Config, cache: ParseCache | Non
 
 def _card_store(cache: ParseCache | None, content_key: str, env) -> CardStore:
     """Where the cards are kept, named for what they are made from besides their views."""
-    folder = cache.root / "cards" if cache is not None and cache.root is not None else None
-    return CardStore(folder, fingerprint.of(content_key, templating.sources_key(env, (templating.Cards.TEMPLATE,))))
+    return CardStore(_cache_folder(cache, "cards"),
+                     fingerprint.of(content_key, templating.sources_key(env, (templating.Cards.TEMPLATE,))))
 
 
 def _jinja_dir(cache: ParseCache | None) -> Path | None:
-    return cache.root / "jinja" if cache is not None and cache.root is not None else None
+    return _cache_folder(cache, "jinja")
+
+
+def _cache_folder(cache: ParseCache | None, name: str) -> Path | None:
+    """A folder of the parse cache, if the build has one on disk."""
+    return cache.root / name if cache is not None and cache.root is not None else None
 
 
 def render_site(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None = None) -> dict[str, bytes]:

@@ -37,14 +37,14 @@ class CardStore:
     def _kept_file(self) -> Path:
         return self.folder / f"{self.namespace}.pickle"
 
-    def _added(self) -> list[Path]:
-        """The additions since the whole was written, oldest first."""
+    def _added(self) -> list[tuple[int, Path]]:
+        """The additions since the whole was written, numbered, oldest first."""
         found = []
         for path in self.folder.glob(f"{self.namespace}-*.add"):
             number = path.name[len(self.namespace) + 1:-len(".add")]
             if number.isdigit():
                 found.append((int(number), path))
-        return [path for _, path in sorted(found)]
+        return sorted(found)
 
     def load(self) -> dict[tuple, str]:
         """The kept cards: (view digest, variant) → the card's HTML with link placeholders."""
@@ -52,7 +52,7 @@ class CardStore:
             return {}
         try:
             kept = pickle.loads(self._kept_file.read_bytes())
-            for path in self._added():
+            for _, path in self._added():
                 kept.update(pickle.loads(path.read_bytes()))
         except Exception:  # missing, damaged or from another version: rendered again
             return {}
@@ -90,24 +90,28 @@ class CardStore:
                 pass
             _unlink(path)
         added = self._added()
-        keep = {self._kept_file.name, *(p.name for p in added)}
+        keep = {self._kept_file.name, *(p.name for _, p in added)}
         for path in self.folder.iterdir():  # other namespaces' cards, and their killed builds' new ones
             if path.name not in keep and not path.name.startswith(f"new-{self.namespace}-"):
                 _unlink(path)
         live = set(digests)
-        new = {k: v for k, v in new.items() if type(k) is tuple and k and k[0] in live and type(v) is str}
-        gone = sum(1 for k in kept if type(k) is not tuple or not k or k[0] not in live)
+
+        def alive(cards: dict) -> dict:  # the cards of this build's views (and only cards)
+            return {k: v for k, v in cards.items() if type(k) is tuple and k and k[0] in live and type(v) is str}
+
+        new = alive(new)
+        whole = alive(kept)
+        gone = len(kept) - len(whole)
         if kept and gone * 4 < len(kept) and len(added) < MAX_ADDED and self._kept_file.exists():
             if new:  # the whole stays; these are added beside it
-                number = int(added[-1].name[len(self.namespace) + 1:-len(".add")]) + 1 if added else 1
+                number = added[-1][0] + 1 if added else 1
                 self._write(self.folder / f"{self.namespace}-{number}.add", new)
             return
         if not new and not gone and not added and self._kept_file.exists():
             return
-        whole = {k: v for k, v in kept.items() if type(k) is tuple and k and k[0] in live and type(v) is str}
         whole.update(new)
         if self._write(self._kept_file, whole):
-            for path in added:
+            for _, path in added:
                 _unlink(path)
 
     def _write(self, path: Path, cards: dict) -> bool:

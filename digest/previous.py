@@ -156,11 +156,9 @@ def folder_stamps(out_dir: Path, paths: Iterable[str], known: Mapping[str, int] 
     (``untouched`` checked them), which hold for every folder the writer did not touch, so
     only the ``touched`` ones are read again (a new feed: 1,400 folders, not 17,700)."""
     root = str(out_dir)
-    if known is None:
-        return {f: os.lstat(f"{root}/{f}" if f else root).st_mtime_ns for f in sorted(folders_of(paths))}
     out = {}
     for f in sorted(folders_of(paths)):
-        stamp = known.get(f) if f not in touched else None
+        stamp = known.get(f) if known is not None and f not in touched else None
         out[f] = stamp if stamp is not None else os.lstat(f"{root}/{f}" if f else root).st_mtime_ns
     return out
 
