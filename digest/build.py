@@ -17,12 +17,11 @@ from digest import assets, budget, buildstate, catalog, fingerprint, language, n
 from digest.archive import rolled_off
 from digest.assembly import GROWN, KIND as ASSEMBLY, Assembly, assemble
 from digest.config import Config
-from digest.artifact import Artifact, Output
+from digest.artifact import Artifact, Output, Unchanged
 from digest.cardstore import CardStore
 from digest.editorial import stale_picks
 from digest.feeds import iter_feed_files
 from digest.model import Site
-from digest.newsletter import iter_edition_files
 from digest.pages import Page, build_pages, iter_pages
 from digest.parsecache import (DEFAULT_DIR, ParseCache, Progress, code_version, default_jobs, prune, prune_bodies,
                                read_sources)
@@ -275,12 +274,31 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
     edition_key = fingerprint.of(content_key, templating.sources_key(env, newsletter.TEMPLATES.values()))
     # Pagefind starts first, as its own process beside the renderers: after a new feed it is the
     # longest single piece of work. It is polled between batches of pages (no thread).
+    later: list[tuple] = []  # editions too many to make in this process: workers, after the pages
+
+    def by_parent() -> Iterator[Artifact | Unchanged]:
+        # What only this process makes (the editions of a week or two, the catalog, the sitemap)
+        # is made while the page workers run: it would otherwise wait for them, then work alone.
+        unchanged, weeks = newsletter.edition_work(
+            site, config, fresh=fresh,
+            keys=lambda week, picks: fingerprint.of(edition_key, "edition", week.name, repr(picks),
+                                                    [views[k] for k in week.keys], memo=memo))
+        yield from unchanged
+        if len(weeks) < newsletter.PARALLEL_WEEKS:
+            yield from newsletter.render_editions(weeks, site, config, env, views)
+        else:
+            later.extend(weeks)
+        yield from (Artifact(path, data) for path, data in static.items())
+        yield Artifact("articles.json", catalog.catalog(site))
+        yield from (Artifact(path, data) for path, data in sitemap.files((p.path for p in pages), config.base_url).items())
+        yield Artifact("robots.txt", catalog.robots(config))
+        yield Artifact(".nojekyll", b"")
+
     with (nullcontext(index) if index is not None else search_index(views, config, cache, jobs)) as index:
         for artifact in chain(
-            iter_pages(pages, site, config, env, version, jobs, keyer, stage, _card_store(cache, content_key, env)),
-            iter_edition_files(site, config, env, views, fresh=fresh, jobs=jobs,
-                               keys=lambda week, picks: fingerprint.of(edition_key, "edition", week.name, repr(picks),
-                                                                        [views[k] for k in week.keys], memo=memo)),
+            iter_pages(pages, site, config, env, version, jobs, keyer, stage, _card_store(cache, content_key, env),
+                       meanwhile=by_parent()),
+            newsletter.render_editions(later, site, config, env, views, jobs),  # runs once the pages are done
             iter_feed_files(site, config, views, fresh=fresh, jobs=jobs, stage=stage,
                             keys=lambda base, title, updated, shown, full: fingerprint.of(
                                 content_key, "feed", base, title, updated, shown, full, memo=memo)),
@@ -288,11 +306,6 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
             yield artifact
             index.poll()
         yield from index.outputs(fresh)
-    yield from (Artifact(path, data) for path, data in static.items())
-    yield Artifact("articles.json", catalog.catalog(site))
-    yield from (Artifact(path, data) for path, data in sitemap.files((p.path for p in pages), config.base_url).items())
-    yield Artifact("robots.txt", catalog.robots(config))
-    yield Artifact(".nojekyll", b"")
 
 
 def search_index(views: dict[str, dict], config: Config, cache: ParseCache | None, jobs: int) -> search.Indexer:

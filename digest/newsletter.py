@@ -222,7 +222,15 @@ def iter_edition_files(site: Site, config: Config, env: jinja2.Environment, view
     """``edition_files`` as artifacts; ``keys(week, picks)`` names a week's inputs and a week
     whose three files ``fresh`` finds unchanged comes as three ``Unchanged``.
     ``jobs`` > 1 renders many weeks in forked workers (inlining the email CSS is slow)."""
-    todo = []
+    unchanged, todo = edition_work(site, config, keys, fresh)
+    yield from unchanged
+    yield from render_editions(todo, site, config, env, views, jobs)
+
+
+def edition_work(site: Site, config: Config, keys: Callable | None = None,
+                 fresh: Callable[[str, str], bool] | None = None) -> tuple[list[Unchanged], list[tuple]]:
+    """The editions' files ``fresh`` finds unchanged, and the weeks to render (``render_editions``)."""
+    unchanged, todo = [], []
     since = budget.full_text_since(site.now, config.full_text_weeks)
     for week in site.weeks:
         if not budget.keeps_newsletter(week.name, since):
@@ -230,9 +238,15 @@ def iter_edition_files(site: Site, config: Config, env: jinja2.Environment, view
         names = {fmt: urls.newsletter_file(week.slug, ext) for fmt, ext in FORMATS.items()}
         key = keys(week, load_picks(config, week.name)) if keys else None
         if fresh and key and all(fresh(name, key) for name in names.values()):
-            yield from (Unchanged(name, key) for name in names.values())
-            continue
-        todo.append((week, names, key))
+            unchanged += [Unchanged(name, key) for name in names.values()]
+        else:
+            todo.append((week, names, key))
+    return unchanged, todo
+
+
+def render_editions(todo: list[tuple], site: Site, config: Config, env: jinja2.Environment, views: dict[str, dict],
+                    jobs: int = 1) -> Iterator[Artifact]:
+    """The files of the weeks in ``todo`` (``edition_work``), in forked workers when there are many."""
     jobs = jobs if len(todo) >= PARALLEL_WEEKS else 1
     for part in workers.iter_ranges(_edition_range, (todo, site, config, env, views), len(todo), jobs, batch=8):
         yield from part

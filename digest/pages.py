@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 import jinja2
 
 from digest import budget, charts, events, fingerprint, language, templating, urls, workers
-from digest.artifact import Artifact, Staged, Unchanged
+from digest.artifact import Artifact, Output, Staged, Unchanged
 from digest.cardstore import CardStore
 from digest.config import Config
 from digest.model import Group, Site
@@ -204,14 +204,16 @@ def render_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Envi
 
 def iter_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Environment,
                asset_version: str, jobs: int = 1, keyer: tuple | None = None,
-               stage=None, card_store: CardStore | None = None) -> Iterator[Artifact | Unchanged | Staged]:
+               stage=None, card_store: CardStore | None = None,
+               meanwhile: Iterator[Output] | None = None) -> Iterator[Output]:
     """``render_pages`` as artifacts, a batch of pages at a time, so a caller that writes and
     drops them never holds more than a few batches. With ``keyer`` (the key of everything
     but the templates, the views' memo and the writer's ``fresh``), each artifact carries the page's key and a page whose key
     is unchanged comes as ``Unchanged``, unrendered; the workers compute the keys too. With
     ``stage`` (stage.Stage), the workers write the pages into the writer's staging folder
     and hand back ``Staged`` receipts, not the bytes. With ``keyer`` and ``card_store``, the
-    cards of the last build whose views did not change are used, not rendered (cardstore.py)."""
+    cards of the last build whose views did not change are used, not rendered (cardstore.py).
+    ``meanwhile``: other files, made in this process while the workers render (workers.iter_ranges)."""
     sections = (("country", "Countries"), ("tag", "Tags"), ("author", "Authors"), ("week", "Weeks"))
     if site.languages:  # only a site in several languages has language pages
         sections += (("language", "Languages"),)
@@ -238,7 +240,8 @@ def iter_pages(pages: list[Page], site: Site, config: Config, env: jinja2.Enviro
     kept = store.load() if store is not None else {}
     cards = Cards(env, kept, memo, store)  # filled in each worker (after the fork), so each keeps its own
     for part in workers.iter_ranges(_render_range, (pages, templates, common, config.base_url, cards, keyer, stage),
-                                    len(pages), jobs, batch=PAGE_BATCH):
+                                    len(pages), jobs, batch=PAGE_BATCH,
+                                    meanwhile=None if meanwhile is None else ([made] for made in meanwhile)):
         yield from part
     if store is not None:
         store.fold(kept, memo.values())

@@ -18,6 +18,7 @@ from typing import Callable, Iterator, Sequence
 # Set once in each worker process by the pool's initializer (inherited through fork, never
 # pickled); the parent process never writes it.
 _JOB: dict = {}
+_DONE = object()
 
 
 def _start(fn: Callable, args: tuple) -> None:
@@ -60,17 +61,24 @@ def can_fork() -> bool:
 
 
 def iter_ranges(fn: Callable, args: tuple, total: int, jobs: int, chunks_per_job: int = 6,
-                progress: Callable[[int], None] | None = None, batch: int | None = None) -> Iterator:
+                progress: Callable[[int], None] | None = None, batch: int | None = None,
+                meanwhile: Iterator | None = None) -> Iterator:
     """``fn(*args, start, end)`` over ``range(total)`` cut in pieces, each piece's result yielded
     in order as soon as it (and those before it) are back, so the caller can use and drop it.
     Runs in this process when ``jobs`` is 1 or fork is not available. ``batch`` caps the size of a piece (in
-    items): small pieces keep what is in flight small; only a few run ahead of the caller."""
+    items): small pieces keep what is in flight small; only a few run ahead of the caller.
+
+    ``meanwhile``: results this process makes itself, yielded between the workers' whenever the
+    next piece is not back yet (after them all without workers), so the parent is not idle
+    while they work. It must not fork: the pool's threads are running."""
     if jobs <= 1 or total < 2 or not can_fork():
         step = min(total, batch) if batch else total
         for start in range(0, total, max(1, step)):
             yield fn(*args, start, min(total, start + step))
             if progress:
                 progress(min(total, start + step))
+        if meanwhile is not None:
+            yield from meanwhile
         return
     pieces = max(1, min(total, jobs * chunks_per_job))
     step = -(-total // pieces)
@@ -85,11 +93,19 @@ def iter_ranges(fn: Callable, args: tuple, total: int, jobs: int, chunks_per_job
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_start, initargs=(fn, args)) as pool:
             # A bounded window of pieces in flight: results that are back but not yet taken by the
             # caller stay few, whatever the number of pieces.
-            ahead = 2 * jobs
+            # With work of its own the parent may not come back for a while: then every piece is
+            # handed out at once, so the workers never wait for it (their results are receipts).
+            ahead = len(bounds) if meanwhile is not None else 2 * jobs
             pending = deque(pool.submit(_run, b) for b in bounds[:ahead])
             following = iter(bounds[ahead:])
             done_until = 0
             while pending:
+                if meanwhile is not None and not pending[0].done():
+                    made = next(meanwhile, _DONE)
+                    if made is not _DONE:
+                        yield made
+                        continue
+                    meanwhile = None
                 result = pending.popleft().result()
                 nxt = next(following, None)
                 if nxt is not None:
@@ -100,3 +116,5 @@ def iter_ranges(fn: Callable, args: tuple, total: int, jobs: int, chunks_per_job
                     progress(bounds[done_until - 1][1])
     finally:
         gc.unfreeze()
+    if meanwhile is not None:
+        yield from meanwhile

@@ -155,3 +155,59 @@ def test_render_workers_stage_the_pages_themselves(seed_build, seed_config, tmp_
     assert len(receipts) > 40 and all(r.name for r in receipts)
     assert changed.written >= len(receipts)
     assert _tree(out) == render_site(changed.site, config)
+
+
+def _slow_squares(delay, start, end):
+    import time
+
+    time.sleep(delay)
+    return [i * i for i in range(start, end)]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_iter_ranges_makes_the_parents_results_while_the_workers_work(jobs):
+    """``meanwhile``: the parent's own results come while the workers' pieces are not back (with
+    workers) or after them (without); every result comes once, the pieces in order."""
+    parts = list(workers.iter_ranges(_slow_squares, (0.2,), 8, jobs=jobs, batch=2, meanwhile=iter("abc")))
+    assert [x for part in parts if isinstance(part, list) for x in part] == [i * i for i in range(8)]
+    assert [part for part in parts if isinstance(part, str)] == ["a", "b", "c"]
+    if jobs == 1:
+        assert parts[-3:] == ["a", "b", "c"]
+    else:  # the first piece takes 0.2 s: the parent's results do not wait for it
+        assert parts[:3] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("links", [True, False])
+def test_replaced_and_removed_files_are_freed_beside_the_renames(tmp_path, monkeypatch, links):
+    """The writer links each file it replaces aside and removes the old copies (and the files the
+    site no longer has) in threads while it goes on moving pages in; where hard links fail, it
+    replaces them as they are. Either way the site is exactly the new one and nothing is left."""
+    import os
+    import threading
+
+    from digest import write
+
+    out = tmp_path / "dist"
+    old = {f"p/{i}.html": f"old {i}".encode() for i in range(300)} | {f"gone/{i}.html": b"x" for i in range(50)}
+    write_site(old, out)
+    real_link, real_unlink = os.link, os.unlink
+    linked, unlinked_by = [], set()
+
+    def link(src, dst, **kw):
+        if not links:
+            raise PermissionError(1, "Operation not permitted")
+        linked.append(src)
+        return real_link(src, dst, **kw)
+
+    def unlink(path, *a, **kw):
+        unlinked_by.add(threading.current_thread().name.split("_")[0])
+        return real_unlink(path, *a, **kw)
+
+    monkeypatch.setattr(write.os, "link", link)
+    monkeypatch.setattr(write.os, "unlink", unlink)
+    new = {f"p/{i}.html": f"new {i}".encode() for i in range(300)} | {"q.html": b"q"}
+    write_site(new, out)
+    assert _tree(out) == new and not (out / "gone").exists()
+    assert _staging(tmp_path) == []
+    assert sorted(linked) == (sorted(f"{out}/p/{i}.html" for i in range(300)) if links else [])
+    assert unlinked_by == {"digest-remove"}  # the old copies and the gone files, beside the renames
