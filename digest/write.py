@@ -21,12 +21,12 @@ import os
 import shutil
 import stat
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Mapping
 
 from digest.artifact import Artifact, Output, Staged, Unchanged
+from digest.mover import Mover
 from digest.previous import Entry, Manifest, Previous, digest_of, folders_of, same_bytes
 
 class UnsafePath(ValueError):
@@ -209,26 +209,22 @@ class _InPlace:
         manifest = dict(self.kept)
         root, aside = str(out_dir), f"{self.tmp}/old-"
         on_disk = self.previous.on_disk
-        with _Remover() as remover:
+        with Mover() as mover:  # the old files are removed beside the renames (mover.py)
             for n, (rel, (staged, dig, key, known)) in enumerate(self.staged.items()):
                 target = f"{root}/{rel}"
                 if rel.rpartition("/")[0] not in made:
                     _safe_parent(out_dir, rel, made)
-                old = remover.keep(target, f"{aside}{n}") if rel in on_disk else None
-                try:
-                    os.replace(staged, target)
-                except IsADirectoryError:
-                    shutil.rmtree(target)
-                    os.replace(staged, target)
-                if old:
-                    remover.remove(old)
+                if rel in on_disk:
+                    mover.replace(str(staged), target, f"{aside}{n}")
+                else:
+                    mover.move(staged, target)
                 if known is None:
                     st = os.stat(target)
                     known = (st.st_size, st.st_mtime_ns, st.st_ino)
                 manifest[rel] = Entry(*known, dig, key)
             gone = sorted(set(on_disk) - set(manifest), reverse=True)
             for rel in gone:
-                remover.remove(f"{root}/{rel}")
+                mover.remove(f"{root}/{rel}")
         for folder in sorted({str(PurePosixPath(rel).parent) for rel in gone} - {"."}, key=len, reverse=True):
             for parent in [PurePosixPath(folder), *PurePosixPath(folder).parents][:-1]:
                 try:
@@ -240,59 +236,6 @@ class _InPlace:
         # every such folder holds, or is above, a file that was moved in or removed.
         touched = frozenset(folders_of(itertools.chain(self.staged, gone)))
         return Written(len(manifest), len(self.staged), len(self.kept), manifest, len(gone), touched)
-
-
-class _Remover:
-    """Removes files in threads while the writer goes on moving pages in. Freeing a file's
-    blocks is most of what replacing it costs (on this project's bench disk, an ext4 mounted with
-    ``discard``: 80 µs of a 110 µs replace), and a rename over a file frees it while holding the
-    file system's rename lock, so replacing 16,000 pages took 1.6–1.9 s whatever the threads.
-    So the old file is first linked aside (``keep``: the rename then frees nothing) and removed
-    here, beside the renames: 0.8 s. Where hard links are not allowed, files are replaced as
-    they are. Used after every fork of the build: the threads never see one."""
-
-    THREADS = 4
-    BATCH = 128
-
-    def __init__(self):
-        self.batch: list[str] = []
-        self.pool: ThreadPoolExecutor | None = None
-
-    def __enter__(self) -> "_Remover":
-        return self
-
-    def keep(self, path: str, aside: str) -> str | None:
-        """``aside``, a second name for the file at ``path``; None if it could not be made."""
-        try:
-            os.link(path, aside, follow_symlinks=False)
-            return aside
-        except OSError:  # gone, a folder, or no hard links here: replaced as it is
-            return None
-
-    def remove(self, path: str) -> None:
-        self.batch.append(path)
-        if len(self.batch) >= self.BATCH:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self.batch:
-            if self.pool is None:
-                self.pool = ThreadPoolExecutor(self.THREADS, thread_name_prefix="digest-remove")
-            self.pool.submit(_unlink_all, self.batch)
-            self.batch = []
-
-    def __exit__(self, *exc) -> None:
-        self._flush()
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
-
-
-def _unlink_all(paths: list[str]) -> None:
-    for path in paths:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass  # gone already, or a folder now: the old code skipped it the same way
 
 
 def _safe_parent(out_dir: Path, rel: str, made: set[str]) -> None:

@@ -177,37 +177,46 @@ def test_iter_ranges_makes_the_parents_results_while_the_workers_work(jobs):
         assert parts[:3] == ["a", "b", "c"]
 
 
-@pytest.mark.parametrize("links", [True, False])
-def test_replaced_and_removed_files_are_freed_beside_the_renames(tmp_path, monkeypatch, links):
-    """The writer links each file it replaces aside and removes the old copies (and the files the
-    site no longer has) in threads while it goes on moving pages in; where hard links fail, it
-    replaces them as they are. Either way the site is exactly the new one and nothing is left."""
+@pytest.mark.parametrize("way", ["exchange", "link", "replace"])
+def test_replaced_and_removed_files_are_freed_beside_the_renames(tmp_path, monkeypatch, way):
+    """The writer swaps each staged file with the one it replaces (or, where it cannot, links the
+    old one aside first; where it cannot either, replaces it as it is) and removes the old
+    copies and the files the site no longer has in threads, beside the renames. Every way, the
+    site is exactly the new one, each new file is the staged inode, and nothing is left."""
     import os
     import threading
 
-    from digest import write
+    from digest import mover
 
+    if way == "exchange" and mover._renameat2() is None:
+        pytest.skip("no renameat2 here")
     out = tmp_path / "dist"
     old = {f"p/{i}.html": f"old {i}".encode() for i in range(300)} | {f"gone/{i}.html": b"x" for i in range(50)}
     write_site(old, out)
+    old_inodes = {os.stat(out / rel).st_ino for rel in old}
     real_link, real_unlink = os.link, os.unlink
-    linked, unlinked_by = [], set()
+    linked, by_threads = [], []
 
     def link(src, dst, **kw):
-        if not links:
+        if way == "replace":
             raise PermissionError(1, "Operation not permitted")
         linked.append(src)
         return real_link(src, dst, **kw)
 
     def unlink(path, *a, **kw):
-        unlinked_by.add(threading.current_thread().name.split("_")[0])
+        if threading.current_thread().name.startswith("digest-remove"):
+            by_threads.append(path)
         return real_unlink(path, *a, **kw)
 
-    monkeypatch.setattr(write.os, "link", link)
-    monkeypatch.setattr(write.os, "unlink", unlink)
+    if way != "exchange":
+        monkeypatch.setattr(mover, "_renameat2", lambda: None)
+    monkeypatch.setattr(mover.os, "link", link)
+    monkeypatch.setattr(mover.os, "unlink", unlink)
     new = {f"p/{i}.html": f"new {i}".encode() for i in range(300)} | {"q.html": b"q"}
     write_site(new, out)
     assert _tree(out) == new and not (out / "gone").exists()
+    assert not old_inodes & {os.stat(out / rel).st_ino for rel in new}
     assert _staging(tmp_path) == []
-    assert sorted(linked) == (sorted(f"{out}/p/{i}.html" for i in range(300)) if links else [])
-    assert unlinked_by == {"digest-remove"}  # the old copies and the gone files, beside the renames
+    assert sorted(linked) == (sorted(f"{out}/p/{i}.html" for i in range(300)) if way == "link" else [])
+    # The 300 old copies and the 50 gone files, removed beside the renames.
+    assert len(by_threads) == (350 if way != "replace" else 50)
