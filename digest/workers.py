@@ -23,6 +23,7 @@ _DONE = object()
 
 def _start(fn: Callable, args: tuple) -> None:
     _JOB["fn"], _JOB["args"] = fn, args
+    gc.enable()  # forked from a parent that may not collect (no_collections): workers do
 
 
 def _run(bounds: tuple[int, int]):
@@ -54,6 +55,23 @@ def fewer_collections(young: int = 50_000) -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
+
+
+@contextmanager
+def no_collections() -> Iterator[None]:
+    """No cyclic garbage collection while the build's own process makes the model and the views:
+    tens of thousands of long-lived objects and no cycles among them, which the collector walked
+    ten times for nothing (0.13 s of a new feed's 2.9 s at 10,000 stories; the peak memory is the
+    same). What was made is then frozen (``gc.freeze``), or the next collection would walk it
+    all at once. Workers forked meanwhile collect as usual (``_start``)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was:
+            gc.enable()
 
 
 def can_fork() -> bool:

@@ -220,3 +220,26 @@ def test_replaced_and_removed_files_are_freed_beside_the_renames(tmp_path, monke
     assert sorted(linked) == (sorted(f"{out}/p/{i}.html" for i in range(300)) if way == "link" else [])
     # The 300 old copies and the 50 gone files, removed beside the renames.
     assert len(by_threads) == (350 if way != "replace" else 50)
+
+
+def _collecting(start, end):
+    import gc
+
+    return [gc.isenabled()]
+
+
+def test_the_parent_does_not_collect_while_it_makes_the_model_but_its_workers_do():
+    """``no_collections``: no cyclic collection inside, what was made is frozen (the next
+    collection does not walk it), collection is back after; workers forked inside collect."""
+    import gc
+
+    assert gc.isenabled()
+    try:
+        with workers.no_collections():
+            made = [{"n": i} for i in range(1000)]
+            assert not gc.isenabled()
+            parts = list(workers.iter_ranges(_collecting, (), 4, jobs=2, batch=1))
+        assert gc.isenabled() and gc.get_freeze_count() >= len(made)
+        assert parts == [[True]] * 4
+    finally:
+        gc.unfreeze()
