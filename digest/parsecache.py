@@ -31,6 +31,7 @@ store themselves, so the build's own process never holds the archive's raw or cl
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
@@ -260,7 +261,9 @@ def _map(fn: Callable, items: Sequence, jobs: int, progress: Progress | None = N
         results = map(fn, items)
         pool = None
     else:
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(items)))
+        # gc.enable: the build's own process does not collect while it makes the model
+        # (workers.no_collections); these workers make garbage with cycles and must.
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(items)), initializer=gc.enable)
         results = pool.map(fn, items, chunksize=max(1, len(items) // (jobs * 8)))
     try:
         for result in results:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from digest import feeds, newsletter, pages, workers
+from digest import feeds, newsletter, pages, parsecache, workers
 from digest.artifact import Artifact
 from digest.build import render, render_site
 from digest.write import write_site
@@ -222,13 +222,13 @@ def test_replaced_and_removed_files_are_freed_beside_the_renames(tmp_path, monke
     assert len(by_threads) == (350 if way != "replace" else 50)
 
 
-def _collecting(start, end):
+def _collecting(start, end=None):
     import gc
 
     return [gc.isenabled()]
 
 
-def test_the_parent_does_not_collect_while_it_makes_the_model_but_its_workers_do():
+def test_the_parent_does_not_collect_while_it_makes_the_model_but_its_workers_do(monkeypatch):
     """``no_collections``: no cyclic collection inside, what was made is frozen (the next
     collection does not walk it), collection is back after; workers forked inside collect."""
     import gc
@@ -239,7 +239,9 @@ def test_the_parent_does_not_collect_while_it_makes_the_model_but_its_workers_do
             made = [{"n": i} for i in range(1000)]
             assert not gc.isenabled()
             parts = list(workers.iter_ranges(_collecting, (), 4, jobs=2, batch=1))
+            monkeypatch.setattr(parsecache, "MIN_PARALLEL", 1)  # the pool that reads and cleans feeds
+            read = parsecache._map(_collecting, [(0, 0)] * 4, jobs=2)
         assert gc.isenabled() and gc.get_freeze_count() >= len(made)
-        assert parts == [[True]] * 4
+        assert parts == [[True]] * 4 and read == [[True]] * 4
     finally:
         gc.unfreeze()
