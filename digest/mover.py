@@ -1,11 +1,10 @@
 """How the writer puts a staged file in the place of an old one, cheaply and atomically.
 
 Freeing a file's disk blocks is most of what replacing it costs (on the bench machine's ext4,
-mounted with ``discard`` and without a journal: 80 µs of a 110 µs replace), a rename over a
-file frees it while holding the file system's rename lock, and ext4 makes a rename over a file
-write the new one's blocks at once (``auto_da_alloc``). Replacing a template edit's 16,811 pages
-at 10,000 stories took 1.6–1.9 s, whatever the threads. So the old file is never freed by the
-rename:
+mounted with ``discard`` and without a journal: 80 µs of a 110 µs replace), and a rename over a
+file frees it while holding the file system's rename lock. Replacing a template edit's 16,811
+pages at 10,000 stories took 1.6–1.9 s, whatever the threads. So the old file is never freed
+by the rename:
 
 - where the system can (Linux ``renameat2`` with ``RENAME_EXCHANGE``), the staged file and the
   old one swap names in one step, and the old one is left under the staged name;
@@ -46,8 +45,8 @@ class Mover:
     THREADS = 4
     BATCH = 128
 
-    def __init__(self, exchange: bool = True):
-        self._exchange = _renameat2() if exchange else None
+    def __init__(self):
+        self._exchange = _renameat2()
         self.batch: list[str] = []
         self.pool: ThreadPoolExecutor | None = None
 

@@ -110,9 +110,9 @@ def iter_ranges(fn: Callable, args: tuple, total: int, jobs: int, chunks_per_job
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_start, initargs=(fn, args)) as pool:
             # A bounded window of pieces in flight: results that are back but not yet taken by the
-            # caller stay few, whatever the number of pieces.
-            # With work of its own the parent may not come back for a while: then every piece is
-            # handed out at once, so the workers never wait for it (their results are receipts).
+            # caller stay few, whatever the number of pieces. With work of its own the parent may
+            # not come back for a while: then every piece is handed out at once, so the workers
+            # never wait for it (the pages' results are receipts, see stage.py).
             ahead = len(bounds) if meanwhile is not None else 2 * jobs
             pending = deque(pool.submit(_run, b) for b in bounds[:ahead])
             following = iter(bounds[ahead:])
