@@ -245,3 +245,16 @@ def test_the_parent_does_not_collect_while_it_makes_the_model_but_its_workers_do
         assert parts == [[True]] * 4 and read == [[True]] * 4
     finally:
         gc.unfreeze()
+
+
+def test_a_folder_where_the_site_has_a_file_is_replaced_by_the_file(tmp_path):
+    """Someone made a folder where the last build wrote a page: the writer puts the page there
+    (the swap takes the folder out with it) and leaves no folder behind in dist/ or beside it."""
+    out = tmp_path / "dist"
+    write_site({"a.html": b"one", "b/c.html": b"c"}, out)
+    (out / "a.html").unlink()
+    (out / "a.html").mkdir()
+    (out / "a.html" / "inside.txt").write_bytes(b"x")
+    write_site({"a.html": b"two", "b/c.html": b"c"}, out)
+    assert _tree(out) == {"a.html": b"two", "b/c.html": b"c"}
+    assert _staging(tmp_path) == []
