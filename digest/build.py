@@ -151,19 +151,17 @@ class Builder:
                                seconds=time.perf_counter() - started, stories=snap.stories, sources=snap.sources,
                                problems=snap.problems, load_site=lambda: self.model(store, 1)[0], bytes=snap.bytes,
                                size_warning=budget.size_warning(snap.bytes, config))
-        with workers.no_collections():
-            site, made = self.model(store, self.jobs)
         with ExitStack() as running:
             index = None
-            if self._prepared is None:
-                with workers.no_collections():
+            with workers.no_collections():  # long-lived objects only: nothing for the collector
+                site, made = self.model(store, self.jobs)
+                if self._prepared is None:
                     views = article_views(site, config.full_text_weeks)
-                if not (first and on_first):
-                    # Pagefind starts as soon as the documents are known: the page list, the
-                    # check of dist/ and the views' digests below keep one core busy, and it
-                    # runs on the other instead of beside the render workers.
-                    index = running.enter_context(search_index(views, config, store, self.jobs))
-                with workers.no_collections():
+                    if not (first and on_first):
+                        # Pagefind starts as soon as the documents are known: the page list, the
+                        # check of dist/ and the views' digests below keep one core busy, and it
+                        # runs on the other instead of beside the render workers.
+                        index = running.enter_context(search_index(views, config, store, self.jobs))
                     self._prepared = Prepared(views, build_pages(site, config, views))
             if first and on_first:  # before anything else, even the search index: an editor is looking
                 on_first(render_first(site, config, self._prepared, first))

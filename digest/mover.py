@@ -19,6 +19,7 @@ The threads start after the build's last fork and are gone when ``Mover`` closes
 from __future__ import annotations
 
 import ctypes
+import errno
 import functools
 import os
 import shutil
@@ -68,7 +69,7 @@ class Mover:
             if self._exchange(_AT_FDCWD, os.fsencode(staged), _AT_FDCWD, os.fsencode(target), _RENAME_EXCHANGE) == 0:
                 self.remove(staged)  # the old file, under the staged name
                 return
-            if ctypes.get_errno() != 2:  # ENOENT: no file at target after all (else: not here)
+            if ctypes.get_errno() != errno.ENOENT:  # not allowed here: link and rename from now on
                 self._exchange = None
         try:
             os.link(target, aside, follow_symlinks=False)

@@ -209,22 +209,23 @@ class Cards:
             return str(escape(link(unescape(target) if "&" in target else target)))
 
         def card_html(a: dict, heading: str = "h3", excerpt: bool = True) -> Markup:
-            key = (a["path"], heading, excerpt)
-            html = self._done.get(key)
-            if html is None:
-                html = self._done[key] = self._card(a, (heading, excerpt))
-            return Markup(_LINK_MARK.sub(fill, html))
+            return Markup(_LINK_MARK.sub(fill, self._card(a, (heading, excerpt))))
 
         def row_html(a: dict) -> Markup:
-            key = (a["path"], "row")
-            html = self._done.get(key)
-            if html is None:
-                html = self._done[key] = self._card(a, ("row",))
-            return Markup(_LINK_MARK.sub(fill, html))
+            return Markup(_LINK_MARK.sub(fill, self._card(a, ("row",))))
 
         return card_html, row_html
 
     def _card(self, a: dict, variant: tuple) -> str:
+        """The card of view ``a`` with link placeholders: made once per process, from the kept
+        cards when its view did not change."""
+        done = self._done.get((a["path"], *variant))
+        if done is not None:
+            return done
+        self._done[(a["path"], *variant)] = html = self._made(a, variant)
+        return html
+
+    def _made(self, a: dict, variant: tuple) -> str:
         digest = self._memo.get(id(a)) if self._memo is not None else None
         kept = self._kept.get((digest, *variant)) if digest is not None else None
         if type(kept) is str:
