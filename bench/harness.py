@@ -225,12 +225,9 @@ def pagefind_round(c: Corpus, opts: Options, i: int, hugo: Run, result: Result, 
 
 
 def _pagefind() -> Path | None:
-    try:
-        from pagefind.service import get_executable
-    except ImportError:
-        return None
-    exe = get_executable()
-    return Path(exe) if exe and Path(exe).exists() else None
+    """Pagefind's binary in .bench-venv (the peers' tools; digest itself has its own index)."""
+    found = sorted((REPO / ".bench-venv").glob("lib/python*/site-packages/pagefind_bin/pagefind"))
+    return found[0] if found else None
 
 
 def peer_round(c: Corpus, name: str, opts: Options, i: int, result: Result, log=print) -> Run | None:

@@ -27,7 +27,7 @@ def kind(rel: str) -> str:
     name = rel.rsplit("/", 1)[-1]
     if name in ("feed.xml", "feed.json", "index.xml") or rel.endswith(".atom.xml"):
         return "feeds"
-    if rel.startswith("pagefind/"):
+    if rel.startswith(("search-index/", "pagefind/")):  # ours; Pagefind's on Hugo + Pagefind
         return "search index"
     if rel.startswith(("articles/", "posts/")):
         return "article pages"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -151,33 +150,25 @@ class Builder:
                                seconds=time.perf_counter() - started, stories=snap.stories, sources=snap.sources,
                                problems=snap.problems, load_site=lambda: self.model(store, 1)[0], bytes=snap.bytes,
                                size_warning=budget.size_warning(snap.bytes, config))
-        with ExitStack() as running:
-            index = None
-            with workers.no_collections():  # long-lived objects only: nothing for the collector
-                site, made = self.model(store, self.jobs)
-                if self._prepared is None:
-                    views = article_views(site, config.full_text_weeks)
-                    if not (first and on_first):
-                        # Pagefind starts as soon as the documents are known: the page list, the
-                        # check of dist/ and the views' digests below keep one core busy, and it
-                        # runs on the other instead of beside the render workers.
-                        index = running.enter_context(search_index(views, config, store, self.jobs))
-                    self._prepared = Prepared(views, build_pages(site, config, views))
-            if first and on_first:  # before anything else, even the search index: an editor is looking
-                on_first(render_first(site, config, self._prepared, first))
-            if made == "assembled":  # what cleaning the archive freed, given back before render workers fork
-                workers.trim_heap()
-            if previous is None:
-                previous = buildstate.previous_site(last, out_dir)
-            self.tell("rendering", 0, 0)
-            # Each file goes to the writer as soon as it is rendered and is then dropped (the parent
-            # never holds the whole site); pages whose inputs did not change are not rendered at all.
-            stage = Stage(out_dir, previous)  # render workers write pages into it themselves
-            try:
-                written = update_site(render(site, config, self.jobs, store, previous.fresh, self._prepared, stage,
-                                             index), out_dir, previous, stage.dir)
-            finally:
-                stage.discard()
+        with workers.no_collections():  # long-lived objects only: nothing for the collector
+            site, made = self.model(store, self.jobs)
+            if self._prepared is None:
+                self._prepared = prepare(site, config)
+        if first and on_first:  # before anything else: an editor is looking
+            on_first(render_first(site, config, self._prepared, first))
+        if made == "assembled":  # what cleaning the archive freed, given back before render workers fork
+            workers.trim_heap()
+        if previous is None:
+            previous = buildstate.previous_site(last, out_dir)
+        self.tell("rendering", 0, 0)
+        # Each file goes to the writer as soon as it is rendered and is then dropped (the parent
+        # never holds the whole site); pages whose inputs did not change are not rendered at all.
+        stage = Stage(out_dir, previous)  # render workers write pages into it themselves
+        try:
+            written = update_site(render(site, config, self.jobs, store, previous.fresh, self._prepared, stage),
+                                  out_dir, previous, stage.dir)
+        finally:
+            stage.discard()
         stats = written.counts()
         total = sum(entry.size for entry in written.manifest.values())
         snapshot = buildstate.Snapshot(files=stats["files"], stories=len(site.order), sources=len(site.sources),
@@ -254,7 +245,7 @@ def render_first(site: Site, config: Config, prepared: Prepared, first: Collecti
 
 def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None = None,
            fresh: Callable[[str, str], bool] | None = None, prepared: Prepared | None = None,
-           stage: Stage | None = None, index: search.Indexer | None = None) -> Iterator[Output]:
+           stage: Stage | None = None) -> Iterator[Output]:
     """Every file of the site, as a stream of artifacts, each made when it is needed (pages a
     batch at a time) for a writer that stores and drops them. Every path comes once.
 
@@ -262,8 +253,7 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
     its own data; see fingerprint.py). With ``fresh(path, key)`` (the writer's knowledge of
     ``dist/``), a page, newsletter or feed whose key is unchanged is not rendered and comes as
     ``Unchanged``: after a new feed, only the files it touches are made. With ``stage``, pages and feeds
-    come as ``Staged``: written by the renderers into the writer's staging folder. ``index``:
-    the search index already started on these views (``search_index``), else it starts here."""
+    come as ``Staged``: written by the renderers into the writer's staging folder."""
     env = templating.make_env(config, _jinja_dir(cache))
     static = assets.static_files(config)
     version = assets.asset_version(static)
@@ -273,8 +263,6 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
     # Pages are keyed by their own templates' sources (pages.iter_pages), editions by theirs.
     keyer = (fingerprint.of(content_key, version), memo, fresh)
     edition_key = fingerprint.of(content_key, templating.sources_key(env, newsletter.TEMPLATES.values()))
-    # Pagefind starts first, as its own process beside the renderers: after a new feed it is the
-    # longest single piece of work. It is polled between batches of pages (no thread).
     later: list[tuple] = []  # editions too many to make in this process: workers, after the pages
 
     def by_parent() -> Iterator[Artifact | Unchanged]:
@@ -292,18 +280,15 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
         else:
             later.extend(weeks)
 
-    with (nullcontext(index) if index is not None else search_index(views, config, cache, jobs)) as index:
-        for artifact in chain(
-            iter_pages(pages, site, config, env, version, jobs, keyer, stage, _card_store(cache, content_key, env),
-                       meanwhile=by_parent()),
-            newsletter.render_editions(later, site, config, env, views, jobs),  # runs once the pages are done
-            iter_feed_files(site, config, views, fresh=fresh, jobs=jobs, stage=stage,
-                            keys=lambda base, title, updated, shown, full: fingerprint.of(
-                                content_key, "feed", base, title, updated, shown, full, memo=memo)),
-        ):
-            yield artifact
-            index.poll()
-        yield from index.outputs(fresh)
+    yield from chain(
+        iter_pages(pages, site, config, env, version, jobs, keyer, stage, _card_store(cache, content_key, env),
+                   meanwhile=by_parent()),
+        newsletter.render_editions(later, site, config, env, views, jobs),  # runs once the pages are done
+        iter_feed_files(site, config, views, fresh=fresh, jobs=jobs, stage=stage,
+                        keys=lambda base, title, updated, shown, full: fingerprint.of(
+                            content_key, "feed", base, title, updated, shown, full, memo=memo)),
+        search_index(views, config, cache, jobs).outputs(fresh),
+    )
     yield from (Artifact(path, data) for path, data in static.items())
     yield Artifact("articles.json", catalog.catalog(site))
     yield from (Artifact(path, data) for path, data in sitemap.files((p.path for p in pages), config.base_url).items())
@@ -312,7 +297,7 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
 
 
 def search_index(views: dict[str, dict], config: Config, cache: ParseCache | None, jobs: int) -> search.Indexer:
-    """The search index of the articles in ``views``, started (see search.Indexer)."""
+    """The search index of the articles in ``views`` (see search.Indexer)."""
     return search.Indexer(search.documents(views, config.language), config.language, cache, jobs)
 
 

@@ -10,7 +10,7 @@ import click
 from digest import __version__
 from digest.build import build as run_build
 from digest.config import ConfigError, load_config
-from digest.pagefind_run import SearchIndexError
+from digest.search import SearchIndexError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,7 +78,7 @@ def build(cache_dir: Path | None, out_dir: Path | None, base_url: str | None, st
         raise click.ClickException(str(exc)) from exc
     try:
         result = run_build(config, parse_cache=parse_cache, jobs=jobs, progress=_progress())
-    except (ConfigError, SearchIndexError) as exc:  # a broken newsletter file, a missing pagefind: one line
+    except (ConfigError, SearchIndexError) as exc:  # a broken newsletter file, a bad shard size: one line
         raise click.ClickException(str(exc)) from exc
     for problem in result.problems:
         click.echo(f"warning: {problem}", err=True)

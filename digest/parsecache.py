@@ -15,7 +15,7 @@ result depends on:
   the classifying parts of the config and the article;
 - ``assembly``: the last build's articles as assembled from all reports (assembly.py), which
   a build whose only news is new stories grows instead of assembling the archive again;
-- ``search``: each search shard's Pagefind bundle, and its file list, keyed by its documents.
+- ``search``: each search shard's files, and what the manifest says of it, keyed by its documents.
 
 The code version is ``digest.__version__`` plus a hash of every module of the package, so any
 code change starts from an empty cache. An entry that is missing, truncated, corrupt or from

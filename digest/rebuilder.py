@@ -13,7 +13,7 @@ line per build request on stdin, ``{"first": [site paths]}``, and reads JSON lin
 - ``{"event": "error", "message": "..."}``: the build failed; the last good site is untouched;
 - ``{"event": "warm", "seconds": N}``: after a no-change start, the model is now in memory.
 
-Closing stdin ends it; SIGTERM ends it cleanly (staging folders and Pagefind runs removed).
+Closing stdin ends it; SIGTERM ends it cleanly (staging folders removed).
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None, stdin: TextIO = sys.stdin, stdout: TextI
     argv = sys.argv[1:] if argv is None else argv
     root = Path(argv[0] if argv else ".").resolve()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle; it closes our stdin
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # unwinds: staging folders and Pagefind cleaned up
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # unwinds: staging folders cleaned up
 
     def send(message: dict) -> None:
         stdout.write(json.dumps(message) + "\n")

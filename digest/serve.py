@@ -186,7 +186,7 @@ class BuildProcess:
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            self.proc.terminate()  # SIGTERM unwinds it: staging folders and Pagefind runs go
+            self.proc.terminate()  # SIGTERM unwinds it: staging folders go
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:

@@ -17,10 +17,10 @@ from digest.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
-# The Pagefind bundle (binary index chunks, its WebAssembly and JS) is left out of the golden
-# tree: it changes with every Pagefind release and is not reviewable as a diff. Its
-# determinism and contents are proved in tests/test_site_search.py instead.
-EXCLUDED = ("pagefind/",)
+# The search index (gzip-compressed JSON, named by content hashes) is left out of the golden
+# tree: it is not reviewable as a diff. Its determinism and contents are proved in
+# tests/test_site_search.py and tests/test_fulltext.py instead.
+EXCLUDED = ("search-index/",)
 
 
 def golden_files(root: Path) -> dict[str, bytes]:

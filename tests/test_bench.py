@@ -156,7 +156,7 @@ def test_no_two_generated_stories_read_as_one_event(monkeypatch):
 def test_size_breakdown_sorts_every_file_by_kind(tmp_path):
     from bench import size
     files = {"articles/a/index.html": 100, "countries/x/feed.xml": 30, "tags/y/feed.json": 20, "index.xml": 5,
-             "pagefind/wasm.en.pagefind": 7, "weeks/2026-w01/index.html": 11, "weeks/2026-w01/newsletter.md": 13,
+             "search-index/0123456789abcdef/t0.gz": 7, "weeks/2026-w01/index.html": 11, "weeks/2026-w01/newsletter.md": 13,
              "tags/y/page/2/index.html": 17, "sitemap-1.xml": 3, "index.html": 1}
     for rel, n in files.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)

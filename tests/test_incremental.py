@@ -378,7 +378,7 @@ def test_a_story_whose_text_changes_is_searched_by_its_new_text(site, tmp_path):
     build(config, environ={})
     after = _tree(site / "dist")
     assert after == _fresh_build(config, tmp_path)
-    assert any(p.startswith("pagefind/") for p in after)
+    assert any(p.startswith("search-index/") for p in after)
 
 
 def test_the_folder_times_recorded_after_a_build_are_the_folders_times(site):

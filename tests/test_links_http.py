@@ -19,7 +19,7 @@ class _Page(HTMLParser):
         attrs = dict(attrs)
         if attrs.get("id"):
             self.ids.add(attrs["id"])
-        for name in ("href", "src", "action", "data-bundle"):
+        for name in ("href", "src", "action", "data-index"):
             if attrs.get(name):
                 self.links.append(attrs[name])
         if attrs.get("srcset"):
@@ -76,14 +76,14 @@ def test_crawl_from_a_sub_path_finds_no_broken_link(served_site, seed_build):
     assert not broken, broken[:10]
     assert not missing_anchors, missing_anchors[:10]
     # The crawl really walked the site: every page and feed the build wrote was reached
-    # through links (nothing orphaned), and the search bundle was found from the search page.
+    # through links (nothing orphaned), and the search index was found from the search page.
     reached = {urlsplit(u).path[len(SUB_PATH):] for u in status}
     reached |= {p + "index.html" for p in reached if p.endswith("/") or p == ""}
     pages = {p.relative_to(out).as_posix() for p in out.rglob("*.html")} - {"404.html"}
     assert pages - reached == set(), sorted(pages - reached)[:10]
     feeds = {p.relative_to(out).as_posix() for p in out.rglob("feed.xml")}
     assert feeds - reached == set(), sorted(feeds - reached)[:10]
-    assert "pagefind/pagefind.js" in reached
+    assert "search-index/index.json" in reached
     assert len(status) > len(pages)
 
 

@@ -96,4 +96,4 @@ def test_wheel_and_sdist_install_and_build_away_from_the_repository(tmp_path):
     home = (site / "dist" / "index.html").read_text(encoding="utf-8")
     assert "<h1>Seed Desk</h1>" in home and "This week’s edition" in home
     assert (site / "dist" / "static" / "style.css").read_bytes() == (ROOT / "static" / "style.css").read_bytes()
-    assert any((site / "dist" / "pagefind").iterdir()), "the search index was built"
+    assert any((site / "dist" / "search-index").iterdir()), "the search index was built"
