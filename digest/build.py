@@ -287,7 +287,7 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
         iter_feed_files(site, config, views, fresh=fresh, jobs=jobs, stage=stage,
                         keys=lambda base, title, updated, shown, full: fingerprint.of(
                             content_key, "feed", base, title, updated, shown, full, memo=memo)),
-        search_index(views, config, cache, jobs).outputs(fresh),
+        search_index(views, config, cache, jobs).outputs(fresh, stage),
     )
     yield from (Artifact(path, data) for path, data in static.items())
     yield Artifact("articles.json", catalog.catalog(site))

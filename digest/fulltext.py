@@ -15,8 +15,9 @@ by the browser, so it is stored and served at a third of its size):
   compares strings): ``[[stem, [forms], [doc, weight, doc step, weight, …]], …]``, about
   ``CHUNK_BYTES`` each. ``doc`` is the story's number in the shard (steps between them after
   the first); ``weight`` is BM25's term-frequency part (k1 = 1.2, b = 0.75, the title counting
-  ``TITLE_WEIGHT`` times), × 100 and rounded. The browser multiplies it by the stem's inverse
-  document frequency over all shards, so one ranking spans the whole archive.
+  ``TITLE_WEIGHT`` times, the story's length against its shard's average), × 100 and rounded.
+  The browser multiplies it by the stem's inverse document frequency over all shards, so the
+  results of every shard are ranked together.
 - ``d<n>.gz``: story n: ``{"u": page path, "t": title, "d": date, "l": language, "x": text}``;
   only the results shown are fetched, and the excerpt around the first hit is cut from ``x``.
 
@@ -43,6 +44,9 @@ K1, B = 1.2, 0.75
 STEM_SLACK = 3  # also in search.js
 TEXT_LIMIT = 100_000  # characters of a story's text kept for excerpts
 LEVEL = 3  # gzip: against the default 6, 35 % less time for 6 % more bytes (the benchmark's stories)
+# Everything above that shapes a shard's bytes: part of its folder's name, so a browser that
+# cached a shard's files never mixes them with another format's (and the parse cache keys it too).
+FORMAT = f"{ENGINE}:{CHUNK_BYTES}:{TITLE_WEIGHT}:{K1}:{B}:{STEM_SLACK}:{TEXT_LIMIT}:{LEVEL}:{Stemmer.version()}"
 
 _WORD = re.compile(r"[^\W_]+")
 

@@ -30,8 +30,10 @@ bytes), language, stories and the first stem of each term chunk. The shards' fil
 described in fulltext.py.
 
 **Where the work runs.** Shards are indexed after the pages, by forked workers when there are
-several to do (``workers.iter_ranges``), each shard's files going to the parse cache as they
-come back; the writer then reads only the shards whose files ``dist/`` does not already have.
+several to do (``workers.iter_ranges``, the largest first). Each worker keeps its shard's files
+in the parse cache and writes them into the writer's staging folder itself, so only receipts
+come back to the build's process; files of a cached shard that ``dist/`` already has are not
+even read.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 from digest import fulltext, urls, workers
 from digest.artifact import Artifact, Output, Unchanged
+from digest.stage import Stage
 from digest.store import body_key
 from digest.text import plain
 
@@ -168,95 +171,94 @@ class Indexer:
         self.cache = cache if cache is not None and cache.root is not None else None
         self.jobs = max(1, jobs)
         self._shards: list[tuple[str, str, list[str]]] = []  # (content hash, language, paths)
-        self._made: dict[int, fulltext.Shard] = {}  # indexed in this build, not in the cache
         for lang, paths_of_lang in _by_language(docs, language):
             for paths in shards(paths_of_lang, shard_size(len(paths_of_lang))):
-                h = hashlib.sha256(f"{fulltext.ENGINE}\0{lang}\0".encode())
+                h = hashlib.sha256(f"{fulltext.FORMAT}\0{lang}\0".encode())
                 for path in paths:
                     h.update(path.encode() + b"\0" + docs.digest_of(path))
                 self._shards.append((h.hexdigest(), lang, paths))
 
-    def _key(self, content: str) -> str:
-        return self.cache.key("search", content)
+    def _key(self, number: int) -> str | None:
+        """The shard's cache key, which also keys its files in ``dist/``; None without a cache."""
+        return self.cache.key("search", self._shards[number][0]) if self.cache is not None else None
+
+    def _folder(self, number: int) -> str:
+        return f"{FOLDER}/{self._shards[number][0][:16]}/"
 
     def _meta(self, number: int) -> tuple[int, tuple[str, ...], tuple[str, ...]] | None:
         """(stories, first stems of its chunks, file names) of a cached shard; None if not cached."""
-        key = self._key(self._shards[number][0]) if self.cache is not None else ""
-        if not key or not self.cache.has("search", key):  # has(): kept by the cache's pruning, unread
+        key = self._key(number)
+        if key is None or not self.cache.has("search", key):  # has(): kept by the cache's pruning, unread
             return None
         meta = self.cache.load("search", key + "-meta")
         return meta if isinstance(meta, tuple) and len(meta) == 3 else None
-
-    def _index(self, numbers: list[int]) -> None:
-        """Index the shards ``numbers``: by forked workers when there are several, each shard's
-        files kept in the parse cache as it comes back (or here, when there is no cache)."""
-        jobs = self.jobs if len(numbers) > 1 else 1
-        numbers = sorted(numbers, key=lambda n: -len(self._shards[n][2]))  # the largest first: the workers end together
-        for made in workers.iter_ranges(_index_range, (self, numbers), len(numbers), jobs, chunks_per_job=1,
-                                        batch=1):
-            for number, shard in made:
-                content = self._shards[number][0]
-                meta = (shard.docs, shard.chunks, tuple(shard.files))
-                if self.cache is not None and self.cache.store("search", self._key(content), shard.files):
-                    self.cache.store("search", self._key(content) + "-meta", meta)
-                else:
-                    self._made[number] = shard
-
-    def _files(self, number: int) -> dict[str, bytes]:
-        made = self._made.pop(number, None)
-        if made is not None:
-            return made.files
-        files = self.cache.load("search", self._key(self._shards[number][0])) if self.cache is not None else None
-        if not isinstance(files, dict):  # its cache entry went bad since the build began
-            self._index_here(number)
-            files = self._made.pop(number).files
-        return files
-
-    def _index_here(self, number: int) -> None:
-        for n, shard in _index_range(self, [number], 0, 1):
-            self._made[n] = shard
 
     def files(self) -> dict[str, bytes]:
         """Every file of the index."""
         return {a.path: a.data for a in self.outputs()}
 
-    def outputs(self, fresh: Callable[[str, str], bool] | None = None) -> Iterator[Output]:
-        """Every file of the index, in path order. A shard's file is keyed by the shard's cache
-        key; one that ``fresh(path, key)`` says ``dist/`` already has comes as ``Unchanged``,
-        and a shard none of whose files changed is not even read from the cache (after a new
-        feed: ~10,000 files of 10,000 stories)."""
+    def outputs(self, fresh: Callable[[str, str], bool] | None = None, stage: Stage | None = None) -> Iterator[Output]:
+        """Every file of the index. A shard's file is keyed by the shard's cache key; one that
+        ``fresh(path, key)`` says ``dist/`` already has comes as ``Unchanged``, and a shard none
+        of whose files changed is not even read from the cache (after a new feed: ~12,000 files
+        of 10,000 stories). Shards not in the cache are indexed by forked workers when there
+        are several (the largest first, so the workers end together); with ``stage`` the
+        workers write their files into it themselves and only receipts come back."""
         if not self._shards:
             return
         metas = {n: self._meta(n) for n in range(len(self._shards))}
-        self._index([n for n, meta in metas.items() if meta is None and n not in self._made])
+        todo = sorted((n for n, meta in metas.items() if meta is None), key=lambda n: -len(self._shards[n][2]))
+        made: dict[int, list[Output]] = {}
+        jobs = self.jobs if len(todo) > 1 else 1
+        for done in workers.iter_ranges(_index_range, (self, todo, stage), len(todo), jobs, chunks_per_job=1, batch=1):
+            for number, meta, outs in done:
+                metas[number], made[number] = meta, outs
+                if self.cache is not None:  # stored by the worker: marked used here, kept by pruning
+                    self.cache.has("search", self._key(number))
+                    self.cache.has("search", self._key(number) + "-meta")
         listed = []
-        wanted: dict[str, tuple[int, str, str | None]] = {}  # site path → (shard, file name, key)
-        for number, (content, lang, paths) in enumerate(self._shards):
-            made = self._made.get(number)
-            docs, chunks, names = (made.docs, made.chunks, tuple(made.files)) if made else self._meta(number)
-            folder = f"{content[:16]}/"
-            listed.append({"path": folder, "language": lang, "docs": docs, "chunks": list(chunks)})
-            key = self._key(content) if self.cache is not None else None
-            for name in names:
-                wanted[f"{FOLDER}/{folder}{name}"] = (number, name, key)
+        for number, (_, lang, _) in enumerate(self._shards):
+            docs, chunks, _ = metas[number]
+            listed.append({"path": self._folder(number).removeprefix(f"{FOLDER}/"), "language": lang,
+                           "docs": docs, "chunks": list(chunks)})
         manifest = {"engine": fulltext.ENGINE, "docs": sum(s["docs"] for s in listed), "shards": listed}
         yield Artifact(MANIFEST, (json.dumps(manifest, ensure_ascii=False, separators=(",", ":")) + "\n").encode())
-        stale = sorted({number for out, (number, _, key) in wanted.items() if not (fresh and key and fresh(out, key))})
         for number in range(len(self._shards)):
-            files = self._files(number) if number in stale else None
-            for out in sorted(o for o, w in wanted.items() if w[0] == number):
-                _, name, key = wanted[out]
-                yield Artifact(out, files[name], key) if files is not None else Unchanged(out, key)
+            if number in made:
+                yield from made.pop(number)
+                continue
+            key, folder, names = self._key(number), self._folder(number), metas[number][2]
+            if fresh and key and all(fresh(folder + name, key) for name in names):
+                yield from (Unchanged(folder + name, key) for name in names)
+                continue
+            files = self.cache.load("search", key) if self.cache is not None else None
+            if not isinstance(files, dict) or tuple(files) != tuple(names):  # the entry went bad since the build began
+                (_, _, outs), = _index_range(self, [number], None, 0, 1)
+                yield from outs
+                continue
+            yield from (Artifact(folder + name, files[name], key) for name in names)
 
 
-def _index_range(indexer: Indexer, numbers: list[int], start: int, end: int) -> list[tuple[int, fulltext.Shard]]:
-    """Index shards ``numbers[start:end]`` (in a worker: the documents came by fork)."""
+def _index_range(indexer: Indexer, numbers: list[int], stage: Stage | None, start: int,
+                 end: int) -> list[tuple[int, tuple, list[Output]]]:
+    """Index shards ``numbers[start:end]`` (in a worker: the documents came by fork): each
+    shard's (number, meta, outputs), its files kept in the parse cache and, with ``stage``,
+    written into it here (the outputs are then receipts, not bytes)."""
     out = []
     lexicons: dict[str, fulltext.Lexicon] = {}
     for number in numbers[start:end]:
         _, lang, paths = indexer._shards[number]
         lexicon = lexicons.setdefault(lang, fulltext.Lexicon(lang))
-        out.append((number, fulltext.index_shard((indexer._docs[path] for path in paths), lexicon)))
+        shard = fulltext.index_shard((indexer._docs[path] for path in paths), lexicon)
+        meta = (shard.docs, shard.chunks, tuple(shard.files))
+        key, folder = indexer._key(number), indexer._folder(number)
+        if key is not None and indexer.cache.store("search", key, shard.files):
+            indexer.cache.store("search", key + "-meta", meta)
+        if stage is not None:
+            outs = [stage.put(folder + name, data, key) for name, data in shard.files.items()]
+        else:
+            outs = [Artifact(folder + name, data, key) for name, data in shard.files.items()]
+        out.append((number, meta, outs))
     return out
 
 

@@ -1,132 +1,200 @@
-// Search page: Pagefind's JS API with our own small markup (no UI bundle to download).
-// Everything is resolved relative to this page, so the site works under any sub-path.
+// Search page: digest's own full-text index (digest/search.py, digest/fulltext.py), searched
+// here with no library. Everything is resolved relative to this page, so the site works under
+// any sub-path.
 const form = document.getElementById("search-form");
 const input = document.getElementById("search-q");
 const status = document.getElementById("search-status");
 const list = document.getElementById("search-results");
-const bundle = new URL(form.dataset.bundle, location.href);
-const root = new URL("../", bundle); // pagefind/ sits at the site root
-const SHOWN = 20;
-const SHARD = "shard"; // the synthetic filter that tags each shard's pages (see engine)
-const LANGUAGE = "language"; // the synthetic filter that tags each index with its language
 const choice = document.getElementById("search-lang"); // only on a site in several languages
-let pagefind = null;
+const manifestUrl = new URL(form.dataset.index, location.href);
+const root = new URL("../", manifestUrl); // search-index/ sits at the site root
+const SHOWN = 20;
+const STEM_SLACK = 3; // as fulltext.STEM_SLACK: letters a query word may run past a stem it begins with
+const PREFIX = 0.7; // a word the query word only begins ("alma" → "almaty") counts this much
+const NEAR = 0.9; // a stem the query word begins (an inflection no story uses) counts this much
+const ENGINE = 1; // the index format this script reads (fulltext.ENGINE)
 let latest = 0;
+let manifest = null;
+const files = new Map(); // URL → promise of its JSON
 
-// The index comes in shards (digest/search.py): pagefind/ is the first, with the API and its
-// WebAssembly; pagefind/shards.json lists the others, which Pagefind merges into one search.
-// Each shard is tagged with a synthetic filter ("shard": its number, the primary is "0"), which
-// is how a merged result tells which shard it came from (see shardsMatching), and with its
-// language. A query is stemmed by the WebAssembly of the API that searches it, so the indexes
-// come in engines, one API each (indexes whose languages share a stemmer, see search.py); every
-// engine is searched and the results ranked together by score.
-function engine() {
-  if (!pagefind) {
-    pagefind = (async () => {
-      const r = await fetch(new URL("shards.json", bundle), { cache: "no-cache" });
-      if (!r.ok) throw new Error(`shards.json: HTTP ${r.status}`);
-      const listed = await r.json();
-      const indexes = listed.indexes ?? [{ path: "", engine: "" }, ...listed.shards.map((s) => ({ path: s, engine: "" }))];
-      const tagged = indexes.length > 1;
-      // Result URLs are site paths ("/articles/x/index.html"); prefix them with the real root.
-      const tag = (x, i) => (tagged ? { mergeFilter: { [SHARD]: String(i), [LANGUAGE]: x.language ?? "" } } : {});
-      const engines = new Map();
-      for (const [i, x] of indexes.entries()) {
-        if (x.path === x.engine) engines.set(x.engine, { api: import(new URL(x.path + "pagefind.js", bundle).href), first: [x, i], merged: [], languages: new Set() });
-        const e = engines.get(x.engine);
-        if (x.path !== x.engine) e.merged.push([x, i]);
-        e.languages.add(x.language);
-      }
-      return Promise.all([...engines.values()].map(async (e) => {
-        const pf = await e.api;
-        await pf.options({ baseUrl: root.pathname, ...tag(...e.first) });
-        await Promise.all(e.merged.map(([x, i]) => pf.mergeIndex(new URL(x.path, bundle).pathname, { baseUrl: root.pathname, ...tag(x, i) })));
-        return { pf, sharded: e.merged.length > 0, languages: e.languages };
-      }));
+// The index's manifest, fetched once (again after a failure).
+function index() {
+  if (!manifest) {
+    manifest = (async () => {
+      const r = await fetch(manifestUrl, { cache: "no-cache" });
+      if (!r.ok) throw new Error(`index.json: HTTP ${r.status}`);
+      const m = await r.json();
+      if (m.engine !== ENGINE) throw new Error(`index format ${m.engine}, this page reads ${ENGINE}`);
+      return m;
     })();
-    pagefind.catch(() => { pagefind = null; }); // let a later query try again
+    manifest.catch(() => { manifest = null; });
   }
-  return pagefind;
+  return manifest;
 }
 
-// Pagefind's own normalisation of a word (lower case, no punctuation, no diacritics).
-const norm = (w) => w.toLocaleLowerCase().normalize("NFD").replace(/[\p{M}]|[^\p{L}\p{N}]/gu, "");
-// A result location's length bonus when the indexed word has the query word's (stemmed) length
-// (Pagefind: balanced_score = weight² × exp(e^(-d²/8) - 1) at the default term similarity,
-// d = 1 + the length difference), i.e. the word itself matched.
-const SAME_LENGTH = Math.exp(Math.exp(-1 / 8) - 1);
-const bonus = (l) => l.balanced_score / (l.weight * 24) ** 2;
-const lengthGap = (l) => Math.sqrt(Math.max(0, -8 * Math.log(Math.max(1e-9, Math.log(bonus(l)) + 1))));
-
-// Which shards really match one query word. Pagefind searches each merged index on its own, and
-// an index with no word starting with the query word falls back to its longest word that the
-// query word starts with ("a" for "almaty"), so an index as a whole either extends the word
-// (every result holds a word starting with it) or falls back (every result holds that one
-// shorter word). Which one shows in any of its results' data (the fragment, loaded anyway for a
-// result that is shown): it extends the word if a matched location has the length bonus of the
-// word itself or if a matched word starts with the query word. When no shard extends the word, a
-// single index would fall back to the longest such word of all: keep the shards whose fallback
-// word is longest (smallest length gap), as one index would.
-async function shardsMatching(pf, word, counts) {
-  const t = norm(word);
-  const extending = [], fallback = [];
-  await Promise.all(Object.entries(counts).filter(([, n]) => n > 0).map(async ([shard]) => {
-    const { results } = await pf.search(word, { filters: { [SHARD]: shard } });
-    if (!results.length) return;
-    const data = await results[0].data();
-    const words = (data.raw_content ?? data.content).split(/[\r\n\s]+/g);
-    const located = data.weighted_locations;
-    const whole = located.some((l) => Math.abs(bonus(l) - SAME_LENGTH) < 1e-4);
-    const prefix = located.some(({ location }) => {
-      const w = norm(words[location] ?? "");
-      return w.startsWith(t) || (t.length > 2 && w.length >= t.length && w.startsWith(t.slice(0, -1)));
-    });
-    if (whole || prefix) extending.push(shard);
-    else fallback.push({ shard, gap: Math.min(...located.map(lengthGap)) });
-  }));
-  if (extending.length || !fallback.length) return new Set(extending);
-  const best = Math.min(...fallback.map((f) => f.gap));
-  return new Set(fallback.filter((f) => f.gap - best < 0.5).map((f) => f.shard));
+// One gzip-compressed JSON file of the index. A server may already have unpacked it (it then
+// sent Content-Encoding: gzip); the two magic bytes tell.
+function packed(path) {
+  const url = new URL(path, manifestUrl).href;
+  if (!files.has(url)) {
+    const p = (async () => {
+      const r = await fetch(url);
+      if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+      let bytes = new Uint8Array(await r.arrayBuffer());
+      if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+        const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+        bytes = new Uint8Array(await new Response(stream).arrayBuffer());
+      }
+      return JSON.parse(new TextDecoder().decode(bytes));
+    })();
+    p.catch(() => files.delete(url));
+    files.set(url, p);
+  }
+  return files.get(url);
 }
 
-// Pagefind excerpts are text with <mark> around hits; rebuild them from text nodes only,
-// so nothing in an excerpt can ever become markup.
-function excerpt(html) {
-  const doc = new DOMParser().parseFromString(html, "text/html");
-  const p = document.createElement("p");
-  p.className = "excerpt";
-  for (const node of doc.body.childNodes) {
-    if (node.nodeName === "MARK") {
-      const mark = document.createElement("mark");
-      mark.textContent = node.textContent;
-      p.append(mark);
-    } else {
-      p.append(node.textContent);
+// As the index folds words (fulltext.py): lower case, diacritics off.
+const fold = (w) => w.toLowerCase().normalize("NFD").replace(/\p{M}/gu, "");
+const WORD = /[\p{L}\p{N}]+/gu;
+const words = (text) => (text.normalize("NFC").match(WORD) ?? []).map(fold).filter(Boolean);
+
+// The term entries of one shard whose stems can match query word q: stems from q less
+// STEM_SLACK letters (but at least its first two: a stem can sort before its own word, "city"
+// → "citi", "jobs" → "job") up to every word q begins, in the chunk or two that hold them (the
+// manifest lists each chunk's first stem; stems sort as JavaScript compares strings).
+async function entries(shard, q) {
+  const lo = q.slice(0, Math.max(2, q.length - STEM_SLACK));
+  const hi = q + "\uffff";
+  const wanted = [];
+  shard.chunks.forEach((first, i) => {
+    const next = shard.chunks[i + 1];
+    if (first <= hi && (next === undefined || next > lo)) wanted.push(packed(`${shard.path}t${i}.gz`));
+  });
+  return (await Promise.all(wanted)).flat().filter(([stem]) => stem >= lo && stem <= hi);
+}
+
+// Query word q over the shards: story (shard number, story number) → its score, and the word
+// forms to mark in excerpts. A stem matches when a story used q itself (any shard: q's stem is
+// then the same everywhere), else when q begins one of its forms, else (an inflection no story
+// uses) when q begins with it: the longest such stem.
+async function match(shards, q, total) {
+  const found = await Promise.all(shards.map((s) => entries(s, q)));
+  const factor = new Map(); // stem → weight of the match
+  for (const list of found) {
+    for (const [stem, forms] of list) {
+      if (stem === q || forms.includes(q)) factor.set(stem, 1);
+      else if (!factor.has(stem) && forms.some((f) => f.startsWith(q))) factor.set(stem, PREFIX);
     }
   }
+  if (!factor.size) {
+    let best = 0;
+    for (const list of found) {
+      for (const [stem] of list) {
+        if (stem.length >= 3 && q.startsWith(stem) && stem.length > best) best = stem.length;
+      }
+    }
+    if (best) factor.set(q.slice(0, best), NEAR);
+  }
+  const df = new Map();
+  for (const list of found) {
+    for (const [stem, , postings] of list) {
+      if (factor.has(stem)) df.set(stem, (df.get(stem) ?? 0) + postings.length / 2);
+    }
+  }
+  const scores = new Map();
+  const marks = new Set();
+  found.forEach((list, s) => {
+    for (const [stem, forms, postings] of list) {
+      const f = factor.get(stem);
+      if (f === undefined) continue;
+      for (const form of forms) if (f !== PREFIX || form.startsWith(q)) marks.add(form);
+      const n = df.get(stem);
+      const idf = Math.log(1 + (total - n + 0.5) / (n + 0.5));
+      let doc = 0;
+      for (let i = 0; i < postings.length; i += 2) {
+        doc += postings[i];
+        const key = `${s}:${doc}`;
+        const score = (f * idf * postings[i + 1]) / 100;
+        if (!(scores.get(key) >= score)) scores.set(key, score);
+      }
+    }
+  });
+  return { scores, marks };
+}
+
+// An excerpt of a story's text around its first marked word, built from text nodes and <mark>
+// elements only, so nothing in the index can become markup.
+function excerpt(text, marks, lang) {
+  const p = document.createElement("p");
+  p.className = "excerpt";
+  if (lang) p.lang = lang;
+  const found = [...text.matchAll(WORD)];
+  const first = found.findIndex((m) => marks.has(fold(m[0])));
+  const from = Math.max(0, first - 12);
+  const upto = Math.min(found.length, from + 30);
+  if (!found.length) return p;
+  let at = found[from].index;
+  if (from > 0) p.append("…");
+  for (const m of found.slice(from, upto)) {
+    if (!marks.has(fold(m[0]))) continue;
+    p.append(text.slice(at, m.index));
+    const mark = document.createElement("mark");
+    mark.textContent = m[0];
+    p.append(mark);
+    at = m.index + m[0].length;
+  }
+  const end = upto < found.length ? found[upto - 1].index + found[upto - 1][0].length : text.length;
+  p.append(text.slice(at, end) + (upto < found.length ? " …" : ""));
   return p;
 }
 
-function item(data) {
+function item(doc, marks) {
   const li = document.createElement("li");
   li.className = "card";
   const h = document.createElement("h2");
   const a = document.createElement("a");
-  a.href = new URL(data.url, location.href).href;
-  a.textContent = data.meta.title || data.url;
+  a.href = new URL(doc.u, root).href;
+  a.textContent = doc.t || doc.u;
   h.append(a);
   li.append(h);
-  if (data.meta.date) {
+  if (doc.d) {
     const meta = document.createElement("p");
     meta.className = "meta";
-    meta.textContent = data.meta.date;
+    meta.textContent = doc.d;
     li.append(meta);
   }
-  const text = excerpt(data.excerpt);
-  // The story's language (a meta value, digest/search.py), as cards elsewhere on the site mark it.
-  if (data.meta.lang) h.lang = text.lang = data.meta.lang;
-  li.append(text);
+  // The story's language, as cards elsewhere on the site mark it.
+  if (doc.l) h.lang = doc.l;
+  li.append(excerpt(doc.x, marks, doc.l));
   return li;
+}
+
+async function search(q, language) {
+  const m = await index();
+  const shards = m.shards.filter((s) => !language || s.language === language);
+  const total = shards.reduce((n, s) => n + s.docs, 0);
+  const terms = [...new Set(words(q))];
+  if (!terms.length || !shards.length) return { results: [], marks: new Set(), missing: [] };
+  const all = await Promise.all(terms.map((t) => match(shards, t, total)));
+  // Every word must match, and the scores add up; a word no story has at all (a typo) is left
+  // out and named, rather than emptying the results.
+  const missing = terms.filter((t, i) => !all[i].scores.size);
+  const matched = all.filter((x) => x.scores.size);
+  if (!matched.length) return { results: [], marks: new Set(), missing };
+  let scores = matched[0].scores;
+  for (const { scores: next } of matched.slice(1)) {
+    const both = new Map();
+    for (const [key, score] of scores) if (next.has(key)) both.set(key, score + next.get(key));
+    scores = both;
+  }
+  const results = [...scores].map(([key, score]) => {
+    const [s, doc] = key.split(":").map(Number);
+    return { shard: shards[s], s, doc, score };
+  });
+  // Best first; on a tie the newer story (shards and their stories are oldest first).
+  results.sort((a, b) => b.score - a.score || b.s - a.s || b.doc - a.doc);
+  const marks = new Set(matched.flatMap((x) => [...x.marks]));
+  return { results, marks, missing };
 }
 
 async function run(query) {
@@ -142,46 +210,18 @@ async function run(query) {
   }
   status.textContent = "Searching…";
   try {
-    const language = choice?.value ?? "";
-    const engines = (await engine()).filter((e) => !language || e.languages.has(language));
-    const found = await Promise.all(engines.map((e) => searchEngine(e, q, language)));
-    const results = found.flat().sort((a, b) => b.score - a.score);
-    const top = await Promise.all(results.slice(0, SHOWN).map((r) => r.data()));
+    const { results, marks, missing } = await search(q, choice?.value ?? "");
+    const top = await Promise.all(results.slice(0, SHOWN).map((r) => packed(`${r.shard.path}d${r.doc}.gz`)));
     if (ticket !== latest) return; // a newer query has started
-    list.replaceChildren(...top.map(item));
+    list.replaceChildren(...top.map((doc) => item(doc, marks)));
     const n = results.length;
     status.textContent = n === 0 ? `No stories match “${q}”.`
-      : `${n} ${n === 1 ? "story matches" : "stories match"} “${q}”` + (n > SHOWN ? `; the first ${SHOWN} are shown.` : ".");
+      : `${n} ${n === 1 ? "story matches" : "stories match"} “${q}”` + (n > SHOWN ? `; the first ${SHOWN} are shown.` : ".")
+        + (missing.length ? ` No story has ${missing.map((w) => `“${w}”`).join(", ")}.` : "");
   } catch (err) {
     if (ticket !== latest) return;
     status.textContent = "Search could not load. Serve the site over HTTP (it cannot run from a file:// page).";
     throw err;
-  }
-}
-
-// One engine's results for the query (in the chosen language, if any).
-async function searchEngine({ pf, sharded }, q, language) {
-  const only = language ? { [LANGUAGE]: language } : {};
-  {
-    let results;
-    if (sharded && !q.includes('"')) {
-      // Only the shards that really match every query word (shardsMatching), searched together.
-      const words = q.split(/\s+/).filter((w) => norm(w));
-      let keep = null;
-      for (const word of words) {
-        const counts = (await pf.search(word, { filters: only })).filters?.[SHARD] ?? {};
-        // A word no index holds at all (not even a fallback) is left out of the query, by one
-        // index as by every shard.
-        if (!Object.values(counts).some((n) => n > 0)) continue;
-        const matching = await shardsMatching(pf, word, counts);
-        keep = keep ? new Set([...keep].filter((s) => matching.has(s))) : matching;
-        if (!keep.size) break; // no shard matches every word so far: nothing matches
-      }
-      results = keep && keep.size ? (await pf.search(q, { filters: { ...only, [SHARD]: { any: [...keep] } } })).results : [];
-    } else {
-      results = (await pf.search(q, { filters: only })).results;
-    }
-    return results;
   }
 }
 
