@@ -11,7 +11,10 @@ Where Chromium is missing, `make test` installs it (apt, as root) or these tests
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -158,6 +161,23 @@ def test_page_loads_cleanly_is_accessible_and_fits_a_phone(visit, served_site, n
     phone.assert_clean()
 
 
+def _index_files(v: Visit) -> dict[str, int]:
+    """What a tab fetched of the search index: path under search-index/ → bytes as they came."""
+    return {url.split("/search-index/", 1)[1]: n for url, n in v.loaded.items() if "/search-index/" in url}
+
+
+def _documents(out: Path) -> dict[str, dict]:
+    """Page path of each story in the built index → its document ({"u", "t", "d", "l", "x"}, with
+    the shard's folder added as "shard")."""
+    root = out / "search-index"
+    docs = {}
+    for shard in json.loads((root / "index.json").read_text())["shards"]:
+        for n in range(shard["docs"]):
+            doc = json.loads(gzip.decompress((root / shard["path"] / f"d{n}.gz").read_bytes()))
+            docs[doc["u"]] = {**doc, "shard": shard["path"]}
+    return docs
+
+
 def test_search_finds_a_story_by_a_word_only_in_its_body(visit, served_site, seed_build):
     out, _ = seed_build
     body = (out / ARTICLE).read_text()
@@ -171,14 +191,47 @@ def test_search_finds_a_story_by_a_word_only_in_its_body(visit, served_site, see
     assert "Moldagulova" in page.inner_text("#search-results li mark")
     assert "story matches" in page.inner_text("#search-status")
     assert page.url.endswith("search/index.html?q=moldagulova")  # a shareable URL
+    fetched = _index_files(v)
     with page.expect_navigation(wait_until="networkidle"):
         first.click()
     assert page.url == served_site + ARTICLE  # result links work under the sub-path
     v.assert_clean()
-    # A phone loads little: the search bundle fetched for this query, uncompressed.
-    search_bytes = sum(n for url, n in v.loaded.items() if "/pagefind/" in url)
-    print(f"\nsearch for one word loaded {search_bytes / 1024:.0f} KiB of Pagefind files")
-    assert 0 < search_bytes < 300 * 1024
+    # A phone loads little: the manifest, the one term chunk (of 16) that can hold the word and
+    # the one story shown, as they came over the wire (gzip-compressed JSON; under 5 KiB in all).
+    search_bytes = sum(fetched.values())
+    print(f"\nsearch for one word loaded {search_bytes / 1024:.1f} KiB of the search index: {sorted(fetched)}")
+    assert sorted(re.sub(r".*/([td])\d+\.gz$", r"\1", name) for name in fetched) == ["d", "index.json", "t"], fetched
+    assert 0 < search_bytes < 12 * 1024
+
+
+def test_a_word_in_a_title_ranks_that_story_first(visit, served_site, seed_build):
+    """"soldiers" is in one story's title and never in its body; four other stories have it in
+    their bodies only, up to four times. The title counts more (fulltext.TITLE_WEIGHT), so that
+    story comes first: by its body alone it would come fourth."""
+    out, _ = seed_build
+    docs = _documents(out)
+    v = visit(1280)
+    status, links = _search(v, served_site, "soldiers")
+    found = [docs[u.removeprefix(served_site)] for u in links]
+    assert status == "5 stories match “soldiers”.", status
+    said = [(len(re.findall(r"(?i)\bsoldiers\b", d["t"])), len(re.findall(r"(?i)\bsoldiers\b", d["x"])))
+            for d in found]  # (in its title, in its body)
+    assert said[0] == (1, 0), (found[0]["t"], said)  # first: in its title, not in its body …
+    assert all(title == 0 and body >= 1 for title, body in said[1:]), said  # … above those with it in the body
+    assert v.page.inner_text("#search-results li h2") == found[0]["t"]
+    v.assert_clean()
+
+
+def test_a_short_word_finds_the_stories_of_its_stem(visit, served_site):
+    """A word's stem may sort before the word ("city" → "citi", "jobs" → "job"): a short query
+    word still finds every story of its stem, as its longer forms do."""
+    for short, long in (("city", "cities"), ("jobs", "job"), ("army", "armies")):
+        v = visit(1280)
+        status, links = _search(v, served_site, short)
+        long_status, long_links = _search(v, served_site, long)
+        assert links and links == long_links, (short, status, long_status)
+        assert status == long_status.replace(f"“{long}”", f"“{short}”")
+        v.assert_clean()
 
 
 @pytest.fixture(scope="session")
@@ -206,18 +259,6 @@ def sharded_site(tmp_path_factory, seed_config):
     server.server_close()
 
 
-def _shard_of_each_story(out: Path) -> dict[str, str]:
-    """Site path of each indexed story → the shard folder that holds it ("" for the primary)."""
-    import gzip
-    import json
-
-    where = {}
-    for fragment in (out / "pagefind").rglob("fragment/*.pf_fragment"):
-        url = json.loads(gzip.decompress(fragment.read_bytes()).removeprefix(b"pagefind_dcd"))["url"]
-        where[url.lstrip("/")] = fragment.parent.parent.relative_to(out / "pagefind").as_posix().removeprefix(".")
-    return where
-
-
 def _search(v, site: str, query: str) -> tuple[str, list[str]]:
     page = v.open(site + PAGES["search"] + "?q=" + query)
     page.wait_for_function("document.getElementById('search-status').textContent.includes('match')")
@@ -226,8 +267,6 @@ def _search(v, site: str, query: str) -> tuple[str, list[str]]:
 
 
 def test_search_merges_every_shard_of_a_sharded_index(browser, visit, served_site, sharded_site):
-    import json
-
     site, out = sharded_site
     tabs: list[Visit] = []
 
@@ -243,16 +282,21 @@ def test_search_merges_every_shard_of_a_sharded_index(browser, visit, served_sit
 
 
 def _check_sharded_search(sharded_visit, visit, served_site: str, site: str, out: Path):
-    import json
-
-    shard_of = _shard_of_each_story(out)
-    manifest = json.loads((out / "pagefind" / "shards.json").read_text())["shards"]
-    assert len(manifest) >= 3 and len(set(shard_of.values())) == len(manifest) + 1
-    # Whole words and prefixes find the same stories as on the one-shard site: a shard without a
-    # word starting with the query word must not add its fallback matches ("a" for "almaty"),
-    # and a shard with one must keep its prefix matches ("alma" finds Almaty).
+    manifest = json.loads((out / "search-index" / "index.json").read_text())
+    shards = manifest["shards"]
+    shard_of = {u: doc["shard"] for u, doc in _documents(out).items()}
+    # Every story is in exactly one of several shards.
+    assert len(shards) >= 3 and len(set(shard_of.values())) == len(shards)
+    assert len(shard_of) == manifest["docs"] == sum(s["docs"] for s in shards) == 40
+    # Whole words and prefixes find the same stories as on the one-shard site: the stem fallback
+    # (a stem the query word begins, for a word no story uses) must not run in a shard just
+    # because that shard lacks the word ("kazakhstani" must not find the stories of a shard that
+    # only has "Kazakhstan"), and a shard with words the query word begins keeps its prefix
+    # matches ("alma" finds Almaty). The order may differ a little: BM25 weighs a story's length
+    # against the average of its own shard (fulltext.index_shard).
     found = {}
-    for query in ("moldagulova", "moldag", "almaty", "alma", "zzqxjv", "almaty women", "zzqxjv alma"):
+    for query in ("moldagulova", "moldag", "almaty", "alma", "kazakhstani", "zzqxjv", "almaty women",
+                  "zzqxjv alma"):
         v, one = sharded_visit(), visit(390)
         status, links = _search(v, site, query)
         single_status, single_links = _search(one, served_site, query)
@@ -262,27 +306,35 @@ def _check_sharded_search(sharded_visit, visit, served_site: str, site: str, out
         assert found[query] == sorted(u.removeprefix(served_site) for u in single_links), query
         assert all(u.startswith(site + "articles/") for u in links)
         if query == "almaty":  # a common word: its stories live in several shards
-            shards = {shard_of[u.removeprefix(site)] for u in links}
-            assert len(shards) >= 3, shards
-            merged = next(u for u in links if shard_of[u.removeprefix(site)])  # from a merged shard
+            assert len({shard_of[u] for u in found[query]}) >= 3, found[query]
+            # a result from another shard than the first result's
+            first = shard_of[links[0].removeprefix(site)]
+            merged = next(u for u in links if shard_of[u.removeprefix(site)] != first)
             page = v.page
             with page.expect_navigation(wait_until="networkidle"):
                 page.click(f'#search-results a[href="{merged}"]')
-            assert page.url == merged  # result links of merged shards work under the sub-path
+            assert page.url == merged  # result links of every shard work under the sub-path
         v.assert_clean()
         one.assert_clean()
     assert found["moldag"] == found["moldagulova"] == [ARTICLE]
     assert found["alma"] == found["almaty"] and len(found["almaty"]) > 1
+    assert 0 < len(found["kazakhstani"]) < 20
     assert found["zzqxjv"] == []  # a word that exists nowhere: no fallback matches either …
     assert found["zzqxjv alma"] == found["alma"]  # … and, as on one index, is left out of a longer query
     assert 0 < len(found["almaty women"]) < len(found["almaty"])
-    # What one query costs: the primary's API and WebAssembly once, then per shard its entry,
-    # metadata and one index chunk, plus the fragments of the shown results.
+    # What one query costs: the manifest, then per shard the chunk or two whose stems can match
+    # the word, plus the stories shown.
     v = sharded_visit()
     _search(v, site, "moldagulova")
-    sharded = sum(n for url, n in v.loaded.items() if "/pagefind/" in url)
-    assert not [u for u in v.loaded if "/shard/" in u and ("wasm" in u or u.endswith(".js"))]
-    print(f"\none word on the seed site in {len(manifest) + 1} shards loaded {sharded / 1024:.0f} KiB of Pagefind files")
+    fetched = _index_files(v)
+    chunks = [name for name in fetched if re.fullmatch(r"[0-9a-f]{16}/t\d+\.gz", name)]
+    stories = [name for name in fetched if re.fullmatch(r"[0-9a-f]{16}/d\d+\.gz", name)]
+    assert sorted(fetched) == sorted(["index.json", *chunks, *stories])
+    folders = [s["path"] for s in shards]
+    assert all(sum(name.startswith(f) for name in chunks) <= 2 for f in folders), chunks
+    assert len(stories) == 1 and stories[0].startswith(shard_of[ARTICLE]), stories
+    print(f"\none word on the seed site in {len(shards)} shards loaded {sum(fetched.values()) / 1024:.1f} KiB "
+          f"of the search index ({len(chunks)} term chunks of {sum(len(s['chunks']) for s in shards)})")
 
 
 def test_no_match_says_so(visit, served_site):
@@ -334,7 +386,7 @@ def test_every_kind_of_page_fits_a_320px_screen(visit, served_site):
 
 
 # --- Search in every language (digest/search.py, "Languages") --------------------------------
-# A Russian query finds the story that has its word only in other grammatical forms (Pagefind's
+# A Russian query finds the story that has its word only in other grammatical forms (the index's
 # Russian stemmer), on a site whose index is in many shards and seven languages
 # (tests/data/languages, built with C = 2).
 LANGUAGE_FIXTURES = ROOT / "tests" / "data" / "languages"
@@ -381,17 +433,16 @@ def _search_in(browser, site: str, query: str, language: str = "") -> tuple[str,
 
 
 def test_a_russian_query_finds_other_grammatical_forms(browser, multilingual_site):
-    import json
-
     site, out = multilingual_site
-    indexes = json.loads((out / "pagefind" / "shards.json").read_text())["indexes"]
-    assert len(indexes) >= 4 and len({x["language"] for x in indexes}) == 7  # many shards, seven languages
+    shards = json.loads((out / "search-index" / "index.json").read_text())["shards"]
+    assert len(shards) >= 4 and len({s["language"] for s in shards}) == 7  # many shards, seven languages
+    language_of = {s["path"]: s["language"] for s in shards}
     body = (out / "articles" / "zasukha-v-khatlone-fermery-prosyat-pomoshchi" / "index.html").read_text()
     assert "засухи" not in body.lower() and "засуха" in body.lower()  # only another form of the word
     # "засухи" (genitive) finds "Засуха" (nominative): both stem to "засух"; a prefix match would not.
     status, links, v = _search_in(browser, site, "засухи")
     assert any("zasukha-v-khatlone" in href for href in links), (status, links)
-    # Each result's title and excerpt say the story's language (a Pagefind meta value).
+    # Each result's title and excerpt say the story's language (the "l" of its document).
     marked = v.page.eval_on_selector_all(
         "#search-results li", "lis => lis.map(li => [li.querySelector('a').getAttribute('href'), "
         "li.querySelector('h2').lang, li.querySelector('.excerpt').lang])")
@@ -401,15 +452,20 @@ def test_a_russian_query_finds_other_grammatical_forms(browser, multilingual_sit
     status, links, v = _search_in(browser, site, "köpri")
     marked = v.page.eval_on_selector_all("#search-results li h2", "hs => hs.map(h => h.lang)")
     assert "tk" in marked, (status, marked)
+    assert any("asgabatda" in href for href in links), (status, links)
     v.close()
-    # "министров" finds "Министры"; the Kazakh and Turkmen engines are searched in the same query.
+    # "министров" finds "Министры"; the shards of every language are searched in the same query.
     status, links, v = _search_in(browser, site, "министров")
     assert any("glavy-mid" in href for href in links), (status, links)
     v.close()
-    status, links, v = _search_in(browser, site, "köpri")
-    assert any("asgabatda" in href for href in links), (status, links)
-    v.close()
-    # The language filter keeps to one language.
+    # The language filter keeps to one language: it searches that language's shards only.
     status, links, v = _search_in(browser, site, "köpri", language="ru")
     assert links == [] and status.startswith("No stories"), (status, links)
+    v.close()
+    status, links, v = _search_in(browser, site, "köpri", language="tk")
+    marked = v.page.eval_on_selector_all("#search-results li h2", "hs => hs.map(h => h.lang)")
+    assert any("asgabatda" in href for href in links) and set(marked) == {"tk"}, (status, links, marked)
+    searched = {language_of[name.split("/")[0] + "/"] for name in _index_files(v) if "/" in name}
+    assert searched == {"tk"}, sorted(_index_files(v))
+    v.assert_clean()
     v.close()
