@@ -2,7 +2,12 @@
 
 Each word of a title or body is lower-cased, stemmed with the Snowball stemmer of the story's
 language (PyStemmer; languages without one, such as Kazakh, are not stemmed) and folded
-(diacritics dropped), so "Almaty's", "almaty" and "Almatı" meet, and "засухи" finds "засуха".
+(diacritics dropped), so "ALMATY" and "almaty" meet, "Café" and "cafe" too, and "засухи" finds
+"засуха". A word is a run of letters and digits (an apostrophe ends it: "Almaty's" is "almaty"
+and "s"). Scripts that write vowels as combining signs (Devanagari, Tamil) are cut at those
+signs, by the index and the browser alike, so such text is still found, less precisely; their
+stemmers are not used. Words are stemmed before they are folded (Russian "й" is a letter to its
+stemmer), so "résumé" and "resume" may stem apart; both are still found through their forms.
 The browser never stems: the index lists each stem with the surface forms it was seen in, and
 ``search.js`` matches a query word against those forms (the word itself, or words it begins),
 then takes every story holding that stem. A query word no story uses is matched to a stem it
@@ -13,7 +18,7 @@ by the browser, so it is stored and served at a third of its size):
 
 - ``t<i>.gz``: the i-th chunk of the terms, sorted by stem (UTF-16 order, as JavaScript
   compares strings): ``[[stem, [forms], [doc, weight, doc step, weight, …]], …]``, about
-  ``CHUNK_BYTES`` each. ``doc`` is the story's number in the shard (steps between them after
+  ``CHUNK_CHARS`` characters of JSON each. ``doc`` is the story's number in the shard (steps between them after
   the first); ``weight`` is BM25's term-frequency part (k1 = 1.2, b = 0.75, the title counting
   ``TITLE_WEIGHT`` times, the story's length against its shard's average), × 100 and rounded.
   The browser multiplies it by the stem's inverse document frequency over all shards, so the
@@ -38,7 +43,7 @@ from typing import Iterable, NamedTuple
 import Stemmer
 
 ENGINE = 1  # the files' format: search.js reads this version (the manifest says which)
-CHUNK_BYTES = 12_000  # of a term chunk's JSON, before compression
+CHUNK_CHARS = 12_000  # of a term chunk's JSON, before compression (Cyrillic: ~1.5 bytes each)
 TITLE_WEIGHT = 3
 K1, B = 1.2, 0.75
 STEM_SLACK = 3  # also in search.js
@@ -46,7 +51,8 @@ TEXT_LIMIT = 100_000  # characters of a story's text kept for excerpts
 LEVEL = 3  # gzip: against the default 6, 35 % less time for 6 % more bytes (the benchmark's stories)
 # Everything above that shapes a shard's bytes: part of its folder's name, so a browser that
 # cached a shard's files never mixes them with another format's (and the parse cache keys it too).
-FORMAT = f"{ENGINE}:{CHUNK_BYTES}:{TITLE_WEIGHT}:{K1}:{B}:{STEM_SLACK}:{TEXT_LIMIT}:{LEVEL}:{Stemmer.version()}"
+# A change to how words are cut or folded must bump ENGINE.
+FORMAT = f"{ENGINE}:{CHUNK_CHARS}:{TITLE_WEIGHT}:{K1}:{B}:{STEM_SLACK}:{TEXT_LIMIT}:{LEVEL}:{Stemmer.version()}"
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -54,10 +60,10 @@ _WORD = re.compile(r"[^\W_]+")
 STEMMERS = {
     "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech", "da": "danish",
     "nl": "dutch", "en": "english", "eo": "esperanto", "et": "estonian", "fi": "finnish", "fr": "french",
-    "de": "german", "el": "greek", "hi": "hindi", "hu": "hungarian", "id": "indonesian", "ga": "irish",
-    "it": "italian", "lt": "lithuanian", "ne": "nepali", "no": "norwegian", "nb": "norwegian",
+    "de": "german", "el": "greek", "hu": "hungarian", "id": "indonesian", "ga": "irish",
+    "it": "italian", "lt": "lithuanian", "no": "norwegian", "nb": "norwegian",
     "nn": "norwegian", "fa": "persian", "pl": "polish", "pt": "portuguese", "ro": "romanian",
-    "ru": "russian", "sr": "serbian", "es": "spanish", "sv": "swedish", "ta": "tamil", "tr": "turkish",
+    "ru": "russian", "sr": "serbian", "es": "spanish", "sv": "swedish", "tr": "turkish",
     "yi": "yiddish",
 }
 
@@ -165,7 +171,7 @@ def index_shard(docs: Iterable[Doc], lexicon: Lexicon) -> Shard:
     for stem in sorted(postings, key=_utf16):
         entry = json.dumps([stem, sorted(forms[stem], key=_utf16), postings[stem][1:]], ensure_ascii=False,
                            separators=(",", ":"))
-        if entries and size + len(entry) > CHUNK_BYTES:
+        if entries and size + len(entry) > CHUNK_CHARS:
             files[f"t{len(chunks) - 1}.gz"] = _pack_entries(entries)
             entries, size = [], 0
         if not entries:
