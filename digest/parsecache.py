@@ -262,11 +262,7 @@ def _map(fn: Callable, items: Sequence, jobs: int, progress: Progress | None = N
         pool = None
     else:
         # gc.enable: the build's own process does not collect while it makes the model
-        # (workers.no_collections); these workers make garbage with cycles and must. Their
-        # work comes pickled, yet they inherit this process's heap by fork: frozen, their
-        # collector never walks it, which would copy every page of it into each of them (the
-        # classifying workers at 100,000 stories: 1.4 GiB each).
-        gc.freeze()
+        # (workers.no_collections); these workers make garbage with cycles and must.
         pool = ProcessPoolExecutor(max_workers=min(jobs, len(items)), initializer=gc.enable)
         results = pool.map(fn, items, chunksize=max(1, len(items) // (jobs * 8)))
     try:
@@ -277,7 +273,6 @@ def _map(fn: Callable, items: Sequence, jobs: int, progress: Progress | None = N
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)
-            gc.unfreeze()
     return out
 
 

@@ -247,25 +247,6 @@ def test_the_parent_does_not_collect_while_it_makes_the_model_but_its_workers_do
         gc.unfreeze()
 
 
-def _frozen(start, end=None):
-    import gc
-
-    return [gc.get_freeze_count()]
-
-
-def test_the_feed_and_classify_pools_inherit_a_frozen_heap(monkeypatch):
-    """Their work comes pickled, but fork hands them the parent's heap: frozen, a worker's
-    collector never walks it (walking it copies every page into the worker)."""
-    import gc
-
-    gc.unfreeze()
-    made = [{"n": i} for i in range(1000)]
-    monkeypatch.setattr(parsecache, "MIN_PARALLEL", 1)
-    seen = parsecache._map(_frozen, [(0, 0)] * 4, jobs=2)
-    assert all(n >= len(made) for [n] in seen), seen
-    assert gc.get_freeze_count() == 0  # unfrozen again in the parent
-
-
 def test_a_folder_where_the_site_has_a_file_is_replaced_by_the_file(tmp_path):
     """Someone made a folder where the last build wrote a page: the writer puts the page there
     (the swap takes the folder out with it) and leaves no folder behind in dist/ or beside it."""
