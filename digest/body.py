@@ -66,6 +66,11 @@ BOILERPLATE_TEXT = re.compile(
     r")$",
     re.S | re.I,
 )
+# The first word of every BOILERPLATE_TEXT line: text that starts otherwise is not squashed.
+_BOILERPLATE_START = re.compile(
+    r"\s*(?:the|this|l[’']article|der|запись|сообщение|статья|faites|novastan|want|thank|for|find|support"
+    r"|click|please|consider|donate|make|become|subscribe|sign|abonnez|jetzt|unterstützen|подпишитесь"
+    r"|поддержите|share|like)\b", re.I)
 # WordPress shortcodes that leak into feeds when a plugin is switched off. Only these names:
 # a general "[word]" pattern would eat "[sic]" and "[1]".
 _SHORTCODE_NAMES = (r"(?:caption|wp_caption|gallery|embed|audio|video|playlist|contact-form(?:-7)?|mc4wp_form"
@@ -169,6 +174,8 @@ def _blank(el) -> bool:
 
 def _is_boilerplate_text(el) -> bool:
     raw = el.text_content()
+    if not _BOILERPLATE_START.match(raw):
+        return False  # every boilerplate line starts with one of these words: no squashing needed
     if len(raw) > 1500:
         # squash() of a prefix is a prefix of squash() of the whole: 600 characters in the
         # first 1,500 mean the whole is too long to be boilerplate, without squashing it all.

@@ -2,6 +2,8 @@
 
 import re
 
+from hypothesis import given, settings, strategies as st
+
 from digest.body import clean_body
 
 
@@ -72,3 +74,26 @@ def test_relative_urls_need_a_base_and_pixels_go():
     assert "<a" not in html and "<img" not in html and "about" in html
     based = clean_body('<p><a href="/about">about</a> <img src="/i.png" alt="i"></p>', base_url="https://e.org/a/b")
     assert 'href="https://e.org/about"' in based and 'src="https://e.org/i.png"' in based
+
+
+# The first-word check in _is_boilerplate_text only skips work: it must never change the answer.
+_LINES = ["The post X appeared first on Y", "L’article X est apparu en premier sur Y", "Запись X появилась на Y",
+          "Support Novastan", "Please consider support our journalism", "Make a donation today!",
+          "Subscribe to our newsletter", "Поддержите нас", "Share this:", "Like this:", "Theatre in Almaty",
+          "Formerly the post appeared first on Y", "For more news and analysis from Central Asia, follow us"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["", " ", "\n\t", "\xa0", "  \u2003"]), st.sampled_from(_LINES) | st.text(max_size=40),
+       st.sampled_from(["", " ", "\n", " and more"]))
+def test_the_boilerplate_first_word_check_never_changes_the_answer(before, line, after):
+    import lxml.html
+    from markupsafe import escape
+
+    from digest import body
+    from digest.text import squash
+
+    el = lxml.html.fragment_fromstring(f"<p>{escape(before + line + after)}</p>")
+    text = squash(el.text_content())
+    expected = bool(text) and len(text) < 600 and bool(body.BOILERPLATE_TEXT.match(text))
+    assert body._is_boilerplate_text(el) == expected

