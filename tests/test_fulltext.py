@@ -98,8 +98,8 @@ def test_chunks_are_sorted_in_utf16_order_and_about_chunk_bytes_each():
         raw = gzip.decompress(shard.files[f"t{i}.gz"]).decode("utf-8")
         entries = json.loads(raw)
         assert entries and entries[0][0] == first
-        # Measured in characters of JSON, as fulltext.py counts them.
-        assert len(raw) <= fulltext.CHUNK_CHARS + 2 or len(entries) == 1, (i, len(raw))
+        # Measured in bytes of JSON, as fulltext.py counts them.
+        assert len(raw.encode()) <= fulltext.CHUNK_BYTES + 2 or len(entries) == 1, (i, len(raw.encode()))
         stems += [entry[0] for entry in entries]
     assert stems == sorted(stems, key=lambda s: s.encode("utf-16-be"))
     assert len(set(stems)) == len(stems)
@@ -108,10 +108,11 @@ def test_chunks_are_sorted_in_utf16_order_and_about_chunk_bytes_each():
 
 
 def test_a_single_entry_larger_than_a_chunk_is_a_chunk_of_its_own():
-    docs = [_doc(n, "x", "common") for n in range(3000)]  # the postings of "common" alone: ~15,000 characters
+    docs = [_doc(n, "x", "common") for n in range(3000)]  # the postings of "common" alone: ~15,000 bytes
     shard = index_shard(docs, Lexicon("en"))
     entries = [json.loads(gzip.decompress(shard.files[f"t{i}.gz"])) for i in range(len(shard.chunks))]
-    big = [chunk for chunk in entries if len(json.dumps(chunk, separators=(",", ":"))) > fulltext.CHUNK_CHARS]
+    big = [chunk for chunk in entries
+           if len(json.dumps(chunk, separators=(",", ":"), ensure_ascii=False).encode()) > fulltext.CHUNK_BYTES]
     assert big and all(len(chunk) == 1 for chunk in big)
 
 
@@ -169,3 +170,9 @@ def _by_stem_postings(postings: list[int]) -> set[int]:
         doc += postings[i]
         docs.add(doc)
     return docs
+
+
+def test_a_lone_surrogate_in_a_story_is_replaced_not_fatal():
+    shard = index_shard([_doc(0, "Broken \ud800 title", "Text with \udfff a lone surrogate")], Lexicon("en"))
+    story = json.loads(gzip.decompress(shard.files["d0.gz"]))
+    assert story["t"] == "Broken ? title" and "lone surrogate" in story["x"]
