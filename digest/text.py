@@ -72,6 +72,9 @@ def slugify(text: str, max_length: int = 80) -> str:
         max_length=max_length,
         word_boundary=True,
         replacements=SLUG_REPLACEMENTS,
+        # Named, not "auto": auto prefers unidecode where it happens to be installed (other
+        # slugs, so another site), and looks for it again for every slug (30 µs each).
+        backend="text-unidecode",
     )
     return slug or "untitled"
 

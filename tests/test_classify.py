@@ -178,6 +178,18 @@ def test_slugs_transliterate(text, slug):
     assert slugify(text) == slug
 
 
+def test_slugs_do_not_depend_on_whether_unidecode_is_installed(monkeypatch):
+    """python-slugify's "auto" backend prefers unidecode where it is installed; ours is named."""
+    import sys
+    import types
+
+    before = slugify("Алматы: Қазақстан жаңалықтары")
+    fake = types.ModuleType("unidecode")
+    fake.unidecode = lambda text: "other"
+    monkeypatch.setitem(sys.modules, "unidecode", fake)
+    assert slugify("Алматы: Қазақстан жаңалықтары") == before == "almaty-qazaqstan-zhanalyqtary"
+
+
 def test_article_slug_clash_keeps_the_older_story_plain():
     from datetime import datetime, timezone
     old = article(title="Same", id="a", published=datetime(2020, 1, 1, tzinfo=timezone.utc))
