@@ -15,8 +15,9 @@ boundary (the newest documents) also after a path hash of 0 modulo ``C / TAIL_SP
 shard a new feed lands in is small (~C / 16 documents on average), and these pieces merge into
 one shard when a boundary of ``C`` arrives. ``C`` is 2,048 and doubles whenever the archive
 would have more than ``MAX_SHARDS`` shards, so a query fetches from at most ~32 shards per
-word: 1,000 stories make one shard, 10,000 about 20 (the benchmark's: 22), 100,000 about 30. Crossing a
-doubling re-indexes everything once (the new boundaries are a subset of the old ones).
+word: 1,000 stories make one shard, the benchmark's 10,000 make 22 and its 100,000 make 29.
+Crossing a doubling re-indexes everything once (the new boundaries are a subset of the old
+ones).
 ``DIGEST_SEARCH_SHARD_SIZE=N`` forces ``C`` (tests use it to build a many-shard seed site; it
 is a knob for experiments, not an input the no-change rebuild sees).
 
