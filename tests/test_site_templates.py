@@ -185,3 +185,20 @@ def test_the_same_templates_in_another_place_have_the_same_keys(tmp_path):
     (tmp_path / "one" / "_macros.html").write_text((tmp_path / "one" / "_macros.html").read_text() + "\n")
     after = keys(tmp_path / "one")
     assert after[0] != before[0] and after[1] != before[1]
+
+
+def test_story_counts_are_written_with_thousands_separators(seed_config, seed_build):
+    """10,000 stories read as "10,000", not "10000", on the search page and the home page."""
+    from dataclasses import replace
+
+    from digest import pages, templating
+    from digest.build import prepare
+
+    _, result = seed_build
+    site = result.site
+    prepared = prepare(site, seed_config)
+    chosen = [replace(p, context={**p.context, "total": 12345}) for p in prepared.pages if p.path in ("search/", "")]
+    env = templating.make_env(seed_config)
+    html = {a.path: a.data.decode() for a in pages.iter_pages(chosen, site, seed_config, env, "v")}
+    assert "all 12,345 stories" in html["search/index.html"]
+    assert "12,345 stories in all" in html["index.html"]
