@@ -64,7 +64,8 @@ const words = (text) => (text.normalize("NFC").match(WORD) ?? []).map(fold).filt
 // manifest lists each chunk's first stem; stems sort as JavaScript compares strings).
 async function entries(shard, q) {
   const lo = q.slice(0, Math.max(2, q.length - STEM_SLACK));
-  const hi = q + "\uffff";
+  // A one-letter word is only itself: as a prefix it would fetch every chunk of its letter.
+  const hi = q.length > 1 ? q + "\uffff" : q;
   const wanted = [];
   shard.chunks.forEach((first, i) => {
     const next = shard.chunks[i + 1];

@@ -234,6 +234,19 @@ def test_a_short_word_finds_the_stories_of_its_stem(visit, served_site):
         v.assert_clean()
 
 
+def test_a_one_letter_word_is_only_itself(visit, served_site):
+    """"a" finds the stories with the word "a", not every word starting with it, and fetches
+    one chunk, not every chunk of the letter."""
+    v = visit(1280)
+    status, links = _search(v, served_site, "a")
+    assert links and "match" in status
+    chunks = [name for name in _index_files(v) if name.rsplit("/", 1)[-1].startswith("t")]
+    assert len(chunks) == 1, chunks
+    marks = v.page.eval_on_selector_all("#search-results mark", "ms => ms.map(m => m.textContent)")
+    assert marks and all(m.lower() == "a" for m in marks), marks
+    v.assert_clean()
+
+
 @pytest.fixture(scope="session")
 def sharded_site(tmp_path_factory, seed_config):
     """The seed site built with a search index in many shards (C = 8, see digest/search.py),
