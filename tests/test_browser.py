@@ -234,6 +234,18 @@ def test_a_short_word_finds_the_stories_of_its_stem(visit, served_site):
         v.assert_clean()
 
 
+def test_an_excerpt_shows_the_passage_with_most_of_the_query_words(visit, served_site):
+    """The story says "water" 1,200 words before it first says "Aral": its excerpt is the
+    passage where both stand together, not the first "water"."""
+    v = visit(1280)
+    _search(v, served_site, "water aral")
+    items = v.page.query_selector_all("#search-results li")
+    story = next(li for li in items if li.inner_text().startswith("Overview of environmental issues in Kazakhstan"))
+    marks = [m.inner_text().lower() for m in story.query_selector_all("mark")]
+    assert any(m.startswith("water") for m in marks) and any(m.startswith("aral") for m in marks), marks
+    v.assert_clean()
+
+
 def test_a_one_letter_word_is_only_itself(visit, served_site):
     """"a" finds the stories with the word "a", not every word starting with it, and fetches
     one chunk, not every chunk of the letter."""

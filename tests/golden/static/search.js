@@ -123,21 +123,40 @@ async function match(shards, q, total) {
   return { scores, marks };
 }
 
-// An excerpt of a story's text around its first marked word, built from text nodes and <mark>
-// elements only, so nothing in the index can become markup.
+// An excerpt of a story's text: the window of WINDOW words that holds the most of the query's
+// words (then the most hits; the first such window), its hits marked. Built from text nodes
+// and <mark> elements only, so nothing in the index can become markup. ``marks``: for each
+// query word, the word forms it matched.
+const WINDOW = 30;
+const bitCount = (x) => { let n = 0; for (; x; x &= x - 1) n++; return n; };
 function excerpt(text, marks, lang) {
   const p = document.createElement("p");
   p.className = "excerpt";
   if (lang) p.lang = lang;
   const found = [...text.matchAll(WORD)];
-  const first = found.findIndex((m) => marks.has(fold(m[0])));
-  const from = Math.max(0, first - 12);
-  const upto = Math.min(found.length, from + 30);
   if (!found.length) return p;
+  const hits = []; // [word number, the query words it is (one bit each)]
+  found.forEach((m, i) => {
+    const w = fold(m[0]);
+    let bits = 0;
+    marks.forEach((forms, j) => { if (j < 31 && forms.has(w)) bits |= 1 << j; });
+    if (bits) hits.push([i, bits]);
+  });
+  let from = 0, best = 0;
+  for (const [h] of hits.slice(0, 400)) { // a window opens a little before a hit
+    const start = Math.max(0, h - 12);
+    let cover = 0, count = 0;
+    for (const [i, bits] of hits) if (i >= start && i < start + WINDOW) { cover |= bits; count++; }
+    const score = bitCount(cover) * 10000 + count;
+    if (score > best) [best, from] = [score, start];
+  }
+  const upto = Math.min(found.length, from + WINDOW);
+  const marked = new Set(hits.map(([i]) => i));
   let at = found[from].index;
   if (from > 0) p.append("…");
-  for (const m of found.slice(from, upto)) {
-    if (!marks.has(fold(m[0]))) continue;
+  for (let i = from; i < upto; i++) {
+    if (!marked.has(i)) continue;
+    const m = found[i];
     p.append(text.slice(at, m.index));
     const mark = document.createElement("mark");
     mark.textContent = m[0];
@@ -175,13 +194,13 @@ async function search(q, language) {
   const shards = m.shards.filter((s) => !language || s.language === language);
   const total = shards.reduce((n, s) => n + s.docs, 0);
   const terms = [...new Set(words(q))];
-  if (!terms.length || !shards.length) return { results: [], marks: new Set(), missing: [] };
+  if (!terms.length || !shards.length) return { results: [], marks: [], missing: [] };
   const all = await Promise.all(terms.map((t) => match(shards, t, total)));
   // Every word must match, and the scores add up; a word no story has at all (a typo) is left
   // out and named, rather than emptying the results.
   const missing = terms.filter((t, i) => !all[i].scores.size);
   const matched = all.filter((x) => x.scores.size);
-  if (!matched.length) return { results: [], marks: new Set(), missing };
+  if (!matched.length) return { results: [], marks: [], missing };
   let scores = matched[0].scores;
   for (const { scores: next } of matched.slice(1)) {
     const both = new Map();
@@ -194,8 +213,7 @@ async function search(q, language) {
   });
   // Best first; on a tie the newer story (shards and their stories are oldest first).
   results.sort((a, b) => b.score - a.score || b.s - a.s || b.doc - a.doc);
-  const marks = new Set(matched.flatMap((x) => [...x.marks]));
-  return { results, marks, missing };
+  return { results, marks: matched.map((x) => x.marks), missing };
 }
 
 async function run(query) {
