@@ -41,12 +41,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import digest
 from digest.model import Article, SourceReport
 from digest.sources import meta
 from digest.store import Bodies, body_key, without_bodies
+from digest.workers import trim_heap
 
 DEFAULT_DIR = Path(".digest-cache")
 _MAGIC = b"digest-parse-cache 1\n"
@@ -256,24 +257,29 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 def _map(fn: Callable, items: Sequence, jobs: int, progress: Progress | None = None, stage: str = "") -> list:
     """``[fn(x) for x in items]``, across processes when there is enough work for it."""
-    out = []
+    return list(_imap(fn, items, jobs, progress, stage))
+
+
+def _imap(fn: Callable, items: Sequence, jobs: int, progress: Progress | None = None,
+          stage: str = "") -> Iterator:
+    """``_map`` as a stream: each result as soon as it (and those before it) are back, so the
+    caller can store it and let it go."""
     if jobs <= 1 or len(items) < MIN_PARALLEL:
-        results = map(fn, items)
-        pool = None
-    else:
-        # gc.enable: the build's own process does not collect while it makes the model
-        # (workers.no_collections); these workers make garbage with cycles and must.
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(items)), initializer=gc.enable)
-        results = pool.map(fn, items, chunksize=max(1, len(items) // (jobs * 8)))
-    try:
-        for result in results:
-            out.append(result)
+        for done, item in enumerate(items, 1):
+            yield fn(item)
             if progress:
-                progress(stage, len(out), len(items))
+                progress(stage, done, len(items))
+        return
+    # gc.enable: the build's own process does not collect while it makes the model
+    # (workers.no_collections); these workers make garbage with cycles and must.
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(items)), initializer=gc.enable)
+    try:
+        for done, result in enumerate(pool.map(fn, items, chunksize=max(1, len(items) // (jobs * 8))), 1):
+            yield result
+            if progress:
+                progress(stage, done, len(items))
     finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
-    return out
+        pool.shutdown(cancel_futures=True)
 
 
 def read_sources(paths: Sequence[Path], cache: ParseCache, jobs: int,
@@ -293,14 +299,18 @@ def read_sources(paths: Sequence[Path], cache: ParseCache, jobs: int,
     # bodies (250 MB at 10,000 stories) never reach this process, only the cleaned ones, which
     # go straight to the store.
     for i, (light, items_digest, (articles, rows)) in zip(
-            missing, _map(partial(_read_and_clean, read), [paths[i] for i in missing], jobs, progress,
-                          "reading sources")):
+            missing, _imap(partial(_read_and_clean, read), [paths[i] for i in missing], jobs, progress,
+                           "reading sources")):
         cache.remember(light.items, items_digest)  # the light items answer to the full items' digest
         cache.bodies.put_many(rows)
         cache.cleaned[items_digest] = articles
         out[i] = light
         if keys[i]:
             cache.store("sources", keys[i], (light, items_digest))
+    if missing:
+        # Every cleaned body came through this process on its way to the store: the heap they
+        # freed goes back now, before the classifying workers fork (10,000 stories: 362 → 88 MB).
+        trim_heap()
     return tuple(out)
 
 

@@ -306,3 +306,36 @@ def test_a_file_whose_items_the_audit_changed_is_cleaned_again_from_the_file(tmp
     assert all(f"Body {n} of a story" in model.body(by_title[f"Story {n}"].id) for n in (1, 2, 3, 4))
     if jobs == 1:  # in this process: each file cleaned once as read, b.xml once more after the audit
         assert sorted(cleaned) == ["a.xml", "b.xml", "b.xml"]
+
+
+def test_results_of_the_reading_pool_come_as_a_stream(monkeypatch):
+    """Each file's cleaned bodies reach the store as its result comes back, not after all files
+    are read (the parent would hold every body of the archive at once)."""
+    calls = []
+
+    def read(item):
+        calls.append(item)
+        return item * 10
+
+    stream = parsecache._imap(read, [1, 2, 3], jobs=1)
+    assert next(stream) == 10 and calls == [1]
+    assert list(stream) == [20, 30]
+    monkeypatch.setattr(parsecache, "MIN_PARALLEL", 1)
+    assert list(parsecache._imap(_tenfold, [1, 2, 3, 4], jobs=2)) == [10, 20, 30, 40]
+
+
+def _tenfold(x):
+    return x * 10
+
+
+def test_reading_new_files_gives_the_freed_heap_back_once(tmp_path, monkeypatch):
+    from digest.sources import read_source
+    trims = []
+    monkeypatch.setattr(parsecache, "trim_heap", lambda: trims.append(1))
+    site = _site_with_seeds(tmp_path)
+    paths = sorted((site / "content_cache").glob("*.xml"))
+    cache = parsecache.ParseCache(tmp_path / "cache")
+    first = parsecache.read_sources(paths, cache, 1, read_source)
+    assert trims == [1]
+    again = parsecache.read_sources(paths, parsecache.ParseCache(tmp_path / "cache"), 1, read_source)
+    assert trims == [1] and again == first  # all from the cache: nothing came through, nothing to give back
