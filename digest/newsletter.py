@@ -211,22 +211,6 @@ def render_edition(edition: dict, env: jinja2.Environment, fmt: str) -> str:
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 
-def edition_files(site: Site, config: Config, env: jinja2.Environment, views: dict[str, dict]) -> dict[str, bytes]:
-    """``weeks/<yyyy>-w<ww>/newsletter.{md,html,txt}`` for every week (the render hook)."""
-    return {a.path: a.data for a in iter_edition_files(site, config, env, views)}
-
-
-def iter_edition_files(site: Site, config: Config, env: jinja2.Environment, views: dict[str, dict],
-                       keys: Callable | None = None, fresh: Callable[[str, str], bool] | None = None,
-                       jobs: int = 1) -> Iterator[Artifact | Unchanged]:
-    """``edition_files`` as artifacts; ``keys(week, picks)`` names a week's inputs and a week
-    whose three files ``fresh`` finds unchanged comes as three ``Unchanged``.
-    ``jobs`` > 1 renders many weeks in forked workers (inlining the email CSS is slow)."""
-    unchanged, todo = edition_work(site, config, keys, fresh)
-    yield from unchanged
-    yield from render_editions(todo, site, config, env, views, jobs)
-
-
 def edition_work(site: Site, config: Config, keys: Callable | None = None,
                  fresh: Callable[[str, str], bool] | None = None) -> tuple[list[Unchanged], list[tuple]]:
     """The editions' files ``fresh`` finds unchanged, and the weeks to render (``render_editions``)."""

@@ -168,7 +168,6 @@ class Indexer:
 
     def __init__(self, docs: Documents, language: str, cache=None, jobs: int = 1):
         self._docs = docs
-        self.language = language
         self.cache = cache if cache is not None and cache.root is not None else None
         self.jobs = max(1, jobs)
         self._shards: list[tuple[str, str, list[str]]] = []  # (content hash, language, paths)
