@@ -28,6 +28,8 @@ _BLOCK_ENDS = re.compile(r"(?i)</(p|div|h[1-6]|li|figcaption|blockquote|tr)>|<br
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive key: 'Média' and 'media' fold the same."""
+    if text.isascii():
+        return text.lower().strip()  # what the rest gives for ASCII (nothing to decompose), faster
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip()
 

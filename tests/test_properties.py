@@ -91,3 +91,13 @@ def test_the_writers_path_shortcut_agrees_with_purepath(path):
             safe_relpath(path)
     else:
         assert safe_relpath(path) == expected
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)) | st.text(max_size=30))
+def test_fold_of_ascii_text_takes_the_short_way_to_the_same_key(text):
+    import unicodedata
+
+    from digest.text import fold
+
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    assert fold(text) == "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip()
