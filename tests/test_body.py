@@ -116,7 +116,7 @@ def test_the_etree_fragment_and_drop_tag_do_what_lxml_html_does(pieces):
     fragment = body._NOT_XML.sub("", "".join(pieces))  # as clean_body does first
     try:
         theirs = lxml.html.fragment_fromstring(fragment, create_parent="div")
-    except (etree.ParserError, ValueError):
+    except (etree.ParserError, ValueError, AssertionError):  # lxml.html asserts one <body>
         theirs = None
     try:
         ours = body._fragment(fragment)
@@ -135,3 +135,4 @@ def test_the_etree_fragment_and_drop_tag_do_what_lxml_html_does(pieces):
 def test_control_characters_in_a_dropped_link_do_not_stop_the_cleaning():
     # lxml refuses them in text moved out of the dropped <a>; they used to raise ValueError.
     assert clean_body('<p>x <a href="#">a\x1fb\x00</a> \ud800y</p>') == "<p>x ab y</p>"
+    assert clean_body("<html>") == ""  # no <body> in it: lxml.html used to fail an assertion
