@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from itertools import islice
 from typing import Iterable
 
 import pycld2
@@ -105,8 +106,8 @@ def undeclarable(reports: Iterable[SourceReport], overrides: dict[str, str]) -> 
 def detect(text: str) -> str:
     """The language ``text`` is written in, or '' when it is too short or too mixed to tell."""
     text = text[:SAMPLE]
-    if len(_LETTER.findall(text)) < MIN_LETTERS:
-        return ""
+    if next(islice(_LETTER.finditer(text), MIN_LETTERS - 1, None), None) is None:
+        return ""  # fewer than MIN_LETTERS letters (counted only that far: findall of them all was 60 % of this)
     try:
         reliable, _, details = pycld2.detect(text, isPlainText=True)
     except pycld2.error:  # invalid UTF-8 (lone surrogates) in a text we could not clean

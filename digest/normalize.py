@@ -101,7 +101,7 @@ def to_article(item: RawItem) -> Article:
         sources=(item.source,),
         truncated=item.truncated,
         categories=item.categories,
-        word_count=len(text.split()),
+        word_count=text.count(" ") + 1 if text else 0,  # plain() leaves single spaces between words
         # declared, else detected; '' (unsure) takes the feed's configured or the site's later
         language=language.normalize_tag(item.language) or language.detect(f"{title}.\n{text}"),
         body_key=body_key(body),
