@@ -116,9 +116,15 @@ def clean_body(fragment: str, *, title: str = "", base_url: str | None = None) -
         return ""
     fragment = _NOT_XML.sub("", strip_shortcodes(fragment))
     try:
-        root = _fragment(fragment)
-    except (etree.ParserError, ValueError):
+        html = _tidy(fragment, title, base_url)
+    except Exception:  # noqa: BLE001 - unparseable, or a cleanup bug on odd input: the story is kept, sanitized as it came
         return _sanitize(fragment)
+    return _BETWEEN_BLOCKS.sub(">\n<", _sanitize(html)).strip()
+
+
+def _tidy(fragment: str, title: str, base_url: str | None) -> str:
+    """The fragment repaired and without boilerplate, not yet sanitized."""
+    root = _fragment(fragment)
     for bad in root.xpath("//comment() | //processing-instruction()"):
         _drop(bad)
     for el in list(root.iter(*DROP_WITH_CONTENT)):
@@ -136,8 +142,9 @@ def clean_body(fragment: str, *, title: str = "", base_url: str | None = None) -
     _repair_links(root, base_url)
     _prepare_images(root, base_url)
     _drop_empty(root)
-    html = etree.tostring(root, method="html", encoding="unicode")[len("<div>"):-len("</div>")] if len(root) or root.text else ""
-    return _BETWEEN_BLOCKS.sub(">\n<", _sanitize(html)).strip()
+    if not len(root) and not root.text:
+        return ""
+    return etree.tostring(root, method="html", encoding="unicode")[len("<div>"):-len("</div>")]
 
 
 # Plain lxml.etree, not lxml.html: lxml.html looks up a Python element class for every

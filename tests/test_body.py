@@ -136,3 +136,15 @@ def test_control_characters_in_a_dropped_link_do_not_stop_the_cleaning():
     # lxml refuses them in text moved out of the dropped <a>; they used to raise ValueError.
     assert clean_body('<p>x <a href="#">a\x1fb\x00</a> \ud800y</p>') == "<p>x ab y</p>"
     assert clean_body("<html>") == ""  # no <body> in it: lxml.html used to fail an assertion
+
+
+def test_a_cleanup_failure_keeps_the_story_sanitized(monkeypatch):
+    # Whatever the structural cleanup trips over, the story stays, through the sanitizer.
+    from digest import body
+
+    def broken(root, base_url):
+        raise TypeError("a cleanup bug")
+
+    monkeypatch.setattr(body, "_repair_links", broken)
+    out = clean_body('<p>Almaty <a href="https://x.example/">link</a></p><script>alert(1)</script>')
+    assert "Almaty" in out and "link" in out and "script" not in out and "alert" not in out
