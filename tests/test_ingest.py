@@ -386,3 +386,13 @@ def test_an_item_matching_a_story_already_merged_into_another_joins_it():
         item("a", "https://e.org/1", "Alpha"), item("b", "https://e.org/2", "Beta"),
         item("c", "https://e.org/1", "Beta"), item("b", None, "Gamma")))
     assert [a.id for a in normalize((report,))] == ["a"]
+
+
+def test_the_publisher_line_is_found_after_text_lower_case_makes_longer():
+    # "İ".lower() is two characters: the line's place in the lower-cased body is not its place
+    # in the body, so the pattern must then search from the start.
+    from digest.sources.rss import _publisher
+
+    body = "<p>" + "İstanbul " * 40 + "</p><p>The post <a href='https://e.org/x'>X</a> appeared first on <a href='https://e.org'>Novastan</a>.</p>"
+    assert _publisher(body, {"title": "Feed"}, None) == "Novastan"
+    assert _publisher("<p>appeared first on nothing</p>", {"title": "Feed"}, None) == "Feed"

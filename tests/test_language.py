@@ -221,3 +221,14 @@ def test_an_unknown_language_code_in_a_feed_is_one_warning(tmp_path, monkeypatch
     rows = json.loads((tmp_path / "dist" / "articles.json").read_text(encoding="utf-8"))["articles"]
     assert sorted((r["sources"][0], r["language"]) for r in rows) == [
         ("bad.rss.xml", "ru"), ("bad.rss.xml", "ru"), ("forced.rss.xml", "kk")]  # bad: detected, as if undeclared
+
+
+def test_detection_asks_cld2_from_exactly_the_minimum_of_letters(monkeypatch):
+    # The letters are counted only up to MIN_LETTERS (a findall of them all was most of the
+    # time): one fewer is too short to ask, exactly that many is enough.
+    asked = []
+    monkeypatch.setattr(language.pycld2, "detect", lambda text, **kw: asked.append(text) or (True, 0, ()))
+    few, enough = "a1 " * (language.MIN_LETTERS - 1), "a1 " * language.MIN_LETTERS
+    assert language.detect(few) == "" and not asked
+    language.detect(enough)
+    assert asked == [enough]
