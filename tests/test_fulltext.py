@@ -176,3 +176,23 @@ def test_a_lone_surrogate_in_a_story_is_replaced_not_fatal():
     shard = index_shard([_doc(0, "Broken \ud800 title", "Text with \udfff a lone surrogate")], Lexicon("en"))
     story = json.loads(gzip.decompress(shard.files["d0.gz"]))
     assert story["t"] == "Broken ? title" and "lone surrogate" in story["x"]
+
+
+def test_without_isal_the_index_is_the_same_json_in_standard_gzip():
+    # A platform with no isal wheel (pyproject's marker) compresses with zlib: the same content,
+    # another format string, so its shards live in other folders.
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.modules['isal'] = None\n"
+        "import gzip, json\n"
+        "from digest import fulltext as f\n"
+        "s = f.index_shard([f.Doc('a/', 'Almaty water', '1 May', 'en', 'Drought in Almaty.')], f.Lexicon('en'))\n"
+        "print(json.dumps([f.GZIP, f.FORMAT, {k: json.loads(gzip.decompress(v)) for k, v in s.files.items()}]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    name, form, files = json.loads(out)
+    ours = index_shard([Doc("a/", "Almaty water", "1 May", "en", "Drought in Almaty.")], Lexicon("en"))
+    assert name == "zlib" and form != fulltext.FORMAT
+    assert files == {k: json.loads(gzip.decompress(v)) for k, v in ours.files.items()}
