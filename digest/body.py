@@ -66,13 +66,14 @@ BOILERPLATE_TEXT = re.compile(
     re.S | re.I,
 )
 # The first word of every BOILERPLATE_TEXT line: text that starts otherwise is not squashed.
-_BOILERPLATE_START = re.compile(
-    r"\s*(?:the|this|l[’']article|der|запись|сообщение|статья|faites|novastan|want|thank|for|find|support"
-    r"|click|please|consider|donate|make|become|subscribe|sign|abonnez|jetzt|unterstützen|подпишитесь"
-    r"|поддержите|share|like)\b", re.I)
+_START_WORDS = ("the", "this", "l[’']article", "der", "запись", "сообщение", "статья", "faites", "novastan",
+                "want", "thank", "for", "find", "support", "click", "please", "consider", "donate", "make",
+                "become", "subscribe", "sign", "abonnez", "jetzt", "unterstützen", "подпишитесь", "поддержите",
+                "share", "like")
+_BOILERPLATE_START = re.compile(r"\s*(?:" + "|".join(_START_WORDS) + r")\b", re.I)
 # More than this many characters after the leading space decide whether _BOILERPLATE_START
-# matches (its longest word and the character after it).
-_START_CHARS = max(len(w) for w in re.findall(r"[\w’']+", _BOILERPLATE_START.pattern[6:])) + 1
+# matches: its longest word (a [class] is one character) and the one after it.
+_START_CHARS = max(len(re.sub(r"\[[^\]]*\]", "x", w)) for w in _START_WORDS) + 1
 # WordPress shortcodes that leak into feeds when a plugin is switched off. Only these names:
 # a general "[word]" pattern would eat "[sic]" and "[1]".
 _SHORTCODE_NAMES = (r"(?:caption|wp_caption|gallery|embed|audio|video|playlist|contact-form(?:-7)?|mc4wp_form"
