@@ -193,10 +193,6 @@ class Indexer:
         meta = self.cache.load("search", key + "-meta")
         return meta if isinstance(meta, tuple) and len(meta) == 3 else None
 
-    def files(self) -> dict[str, bytes]:
-        """Every file of the index."""
-        return {a.path: a.data for a in self.outputs()}
-
     def outputs(self, fresh: Callable[[str, str], bool] | None = None, stage: Stage | None = None) -> Iterator[Output]:
         """Every file of the index. A shard's file is keyed by the shard's cache key; one that
         ``fresh(path, key)`` says ``dist/`` already has comes as ``Unchanged``, and a shard none
@@ -269,8 +265,3 @@ def _by_language(docs: Documents, site_language: str) -> list[tuple[str, list[st
     for path in docs:
         groups.setdefault(docs.language_of(path), []).append(path)
     return sorted(groups.items(), key=lambda item: (item[0] != site_language, item[0]))
-
-
-def cached_index(docs: Documents, language: str, cache=None, jobs: int = 1) -> dict[str, bytes]:
-    """The whole search index of ``docs`` at once (see ``Indexer``)."""
-    return Indexer(docs, language, cache, jobs).files()

@@ -185,9 +185,14 @@ def test_the_open_end_is_cut_finer_and_a_new_story_touches_only_its_last_piece()
     assert merged[:j + 1] == before[:j + 1] and merged[j + 1:] == [paths[start + 1:stop + 1]]
 
 
+def _index_of(docs, language, cache=None, jobs=1):
+    """Every file of the search index of ``docs``, in memory."""
+    return {a.path: a.data for a in search.Indexer(docs, language, cache, jobs).outputs()}
+
+
 def test_a_multi_shard_index_has_every_document_exactly_once(small_shards):
     docs = _docs(range(60))
-    files = search.cached_index(docs, "en")
+    files = _index_of(docs, "en")
     shards = _by_shard(files)
     manifest = _manifest(files)
     assert len(shards) > 3 and [s["path"] for s in manifest["shards"]] == list(shards)
@@ -199,12 +204,12 @@ def test_a_multi_shard_index_has_every_document_exactly_once(small_shards):
                                           + [f"t{i}.gz" for i in range(len(entry["chunks"]))])
         urls_in_order += [_unpack(files_of[f"d{n}.gz"])["u"] for n in range(entry["docs"])]
     assert urls_in_order == [f"articles/story-{i}/index.html" for i in range(60)]  # each once, oldest first
-    assert files == search.cached_index(_docs(range(60)), "en")  # deterministic
+    assert files == _index_of(_docs(range(60)), "en")  # deterministic
 
 
 def test_each_language_is_sharded_on_its_own(small_shards):
     languages = {i: "ru" for i in range(0, 40, 3)}
-    files = search.cached_index(_docs(range(40), languages), "en")
+    files = _index_of(_docs(range(40), languages), "en")
     manifest, shards = _manifest(files), _by_shard(files)
     order = [s["language"] for s in manifest["shards"]]
     assert order == sorted(order, key=lambda lang: lang != "en") and set(order) == {"en", "ru"}  # the site's first
@@ -217,8 +222,8 @@ def test_each_language_is_sharded_on_its_own(small_shards):
 
 
 def test_appending_the_newest_documents_changes_only_the_last_shard(small_shards):
-    first = search.cached_index(_docs(range(60)), "en")
-    before, after = _by_shard(first), _by_shard(search.cached_index(_docs(range(75)), "en"))
+    first = _index_of(_docs(range(60)), "en")
+    before, after = _by_shard(first), _by_shard(_index_of(_docs(range(75)), "en"))
     last = _manifest(first)["shards"][-1]["path"]
     assert len(before) > 3
     for folder, files in before.items():
@@ -230,11 +235,11 @@ def test_appending_the_newest_documents_changes_only_the_last_shard(small_shards
 def test_a_shard_folder_is_named_by_its_content(small_shards):
     """Same documents, same folder and bytes; one document edited, another folder."""
     docs = _docs(range(20))
-    a = _by_shard(search.cached_index(docs, "en"))
+    a = _by_shard(_index_of(docs, "en"))
     views = {f"key-{i}": _view(i) for i in reversed(range(20))}
     views["key-0"]["title"] = "Story zero, retitled"
-    b = _by_shard(search.cached_index(search.documents(views, "en"), "en"))
-    first = _manifest(search.cached_index(docs, "en"))["shards"][0]["path"]
+    b = _by_shard(_index_of(search.documents(views, "en"), "en"))
+    first = _manifest(_index_of(docs, "en"))["shards"][0]["path"]
     assert first in a and first not in b
     assert {f: v for f, v in a.items() if f != first} == {f: v for f, v in b.items() if f in a and f != first}
     assert len(b) == len(a)
@@ -242,9 +247,9 @@ def test_a_shard_folder_is_named_by_its_content(small_shards):
 
 def test_a_story_inserted_in_the_middle_changes_at_most_two_shards(small_shards):
     base = list(range(0, 120, 2))
-    before = _by_shard(search.cached_index(_docs(base), "en"))
+    before = _by_shard(_index_of(_docs(base), "en"))
     for late in (31, 61, 89):  # a late-arriving older story, at three places
-        after = _by_shard(search.cached_index(_docs(sorted(base + [late])), "en"))
+        after = _by_shard(_index_of(_docs(sorted(base + [late])), "en"))
         changed = {f for f in set(before) | set(after) if before.get(f) != after.get(f)}
         gone = {f for f in changed if f in before}
         assert 1 <= len(gone) <= 2, (late, gone)
@@ -262,18 +267,18 @@ def test_the_cache_reindexes_only_the_shards_that_changed(tmp_path, small_shards
 
     monkeypatch.setattr(fulltext, "index_shard", counting)
     cache = ParseCache(tmp_path / "cache")
-    first = search.cached_index(_docs(range(60)), "en", cache)
+    first = _index_of(_docs(range(60)), "en", cache)
     shards = len(_by_shard(first))
     assert len(runs) == shards > 3 and sum(runs) == 60 and max(runs) <= search.cap(8)
 
     runs.clear()
-    assert search.cached_index(_docs(range(60)), "en", cache) == first and runs == []  # nothing changed
+    assert _index_of(_docs(range(60)), "en", cache) == first and runs == []  # nothing changed
 
     runs.clear()
-    grown = search.cached_index(_docs(range(64)), "en", cache)  # four new, newest stories
+    grown = _index_of(_docs(range(64)), "en", cache)  # four new, newest stories
     assert 1 <= len(runs) <= 2 and sum(runs) < 30
     runs.clear()
-    assert grown == search.cached_index(_docs(range(64)), "en")  # the same as built without a cache
+    assert grown == _index_of(_docs(range(64)), "en")  # the same as built without a cache
     assert len(runs) == len(_by_shard(grown))
 
 
@@ -284,7 +289,7 @@ def test_shards_dist_already_has_are_not_read_again(tmp_path, small_shards, monk
     from digest.artifact import Artifact, Unchanged
 
     cache = ParseCache(tmp_path / "cache")
-    files = search.cached_index(_docs(range(30)), "en", cache)
+    files = _index_of(_docs(range(30)), "en", cache)
     folders = list(_by_shard(files))
     assert len(folders) > 2
     partly = folders[1]
@@ -305,4 +310,4 @@ def test_shards_dist_already_has_are_not_read_again(tmp_path, small_shards, monk
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="workers need fork")
 def test_forked_workers_make_the_same_index(small_shards):
     docs = _docs(range(60))
-    assert search.cached_index(docs, "en", jobs=3) == search.cached_index(docs, "en")
+    assert _index_of(docs, "en", jobs=3) == _index_of(docs, "en")
