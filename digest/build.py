@@ -262,7 +262,7 @@ def render(site: Site, config: Config, jobs: int = 1, cache: ParseCache | None =
     content_key = fingerprint.of(cache.version if cache is not None else code_version(), repr(config))
     # Pages are keyed by their own templates' sources (pages.iter_pages), editions by theirs.
     keyer = (fingerprint.of(content_key, version), memo, fresh)
-    edition_key = fingerprint.of(content_key, templating.sources_key(env, newsletter.TEMPLATES.values()))
+    edition_key = fingerprint.of(content_key, templating.sources_key(env, newsletter.template_names(env).values()))
     later: list[tuple] = []  # editions too many to make in this process: workers, after the pages
 
     def by_parent() -> Iterator[Artifact | Unchanged]:

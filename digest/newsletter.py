@@ -3,7 +3,9 @@
 The edition is gathered once (``make_edition``) and rendered three ways from templates in
 ``templates/newsletter/`` (overridable like every other template):
 
-- Markdown: ``edition.html`` (plain semantic HTML) converted with markdownify;
+- Markdown: ``edition.md``, its text escaped by the ``md`` filters (markdown.py) exactly as
+  markdownify would convert the same edition in HTML; a site that still has its own
+  ``edition.html`` (the Markdown's source before) gets that converted with markdownify;
 - email HTML: ``email.html`` (table layout, one ``<style>``) with the CSS inlined by
   css-inline, so no ``<style>`` or ``<script>`` is left and every link is absolute;
 - plain text: ``edition.txt``.
@@ -30,6 +32,7 @@ from digest import budget, events, urls, workers
 from digest.config import Config, ConfigError
 from digest.model import Group, Site
 from digest.artifact import Artifact, Unchanged
+from digest.resources import BUILTIN_TEMPLATES
 from digest.templating import make_env
 from digest.views import article_views
 
@@ -189,19 +192,36 @@ def _href(url: str) -> str:
     return re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", quote(url, safe=":/?#[]@!$&'*+,;=%-._~"))
 
 
-# The template each format is rendered from (the Markdown is converted from HTML).
-TEMPLATES = {"markdown": "newsletter/edition.html", "html": "newsletter/email.html", "text": "newsletter/edition.txt"}
+# The template each format is rendered from.
+TEMPLATES = {"markdown": "newsletter/edition.md", "html": "newsletter/email.html", "text": "newsletter/edition.txt"}
+# A site's own HTML source of the Markdown, from before edition.md: converted with markdownify.
+HTML_MARKDOWN = "newsletter/edition.html"
+
+
+def template_names(env: jinja2.Environment) -> dict[str, str]:
+    """Format → the template it is rendered from: ``TEMPLATES``, unless the site has its own
+    ``edition.html`` and no ``edition.md`` of its own (then its HTML is what the Markdown is)."""
+    try:
+        _, html_file, _ = env.loader.get_source(env, HTML_MARKDOWN)
+        _, md_file, _ = env.loader.get_source(env, TEMPLATES["markdown"])
+    except jinja2.TemplateNotFound:
+        return TEMPLATES
+    builtin = BUILTIN_TEMPLATES.resolve()
+    if Path(md_file).resolve().is_relative_to(builtin) and not Path(html_file).resolve().is_relative_to(builtin):
+        return {**TEMPLATES, "markdown": HTML_MARKDOWN}
+    return TEMPLATES
 
 
 def render_edition(edition: dict, env: jinja2.Environment, fmt: str) -> str:
     """One format of the edition: 'markdown', 'html' (email) or 'text'."""
     if fmt == "markdown":
-        # Imported here: with BeautifulSoup it is a sixth of the package's import time, and
-        # most builds (no change, a template edit) make no edition.
-        from markdownify import markdownify
+        name = template_names(env)["markdown"]
+        text = env.get_template(name).render(edition=edition)
+        if name == HTML_MARKDOWN:
+            # Imported here: with BeautifulSoup it is a sixth of the package's import time.
+            from markdownify import markdownify
 
-        body = env.get_template(TEMPLATES["markdown"]).render(edition=edition)
-        text = markdownify(body, heading_style="ATX", bullets="-", escape_misc=True)
+            text = markdownify(text, heading_style="ATX", bullets="-", escape_misc=True)
         return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     if fmt == "html":
         page = env.get_template(TEMPLATES["html"]).render(edition=edition)

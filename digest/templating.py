@@ -21,7 +21,7 @@ import jinja2
 import jinja2.meta
 from markupsafe import Markup, escape
 
-from digest import fingerprint, urls
+from digest import fingerprint, markdown, urls
 from digest.assets import BUILTIN_TEMPLATES
 from digest.config import Config
 
@@ -104,6 +104,7 @@ def make_env(config: Config, cache_dir: Path | None = None) -> jinja2.Environmen
     env.filters["date"] = format_date
     env.filters["number"] = lambda n: f"{n:,}"
     env.filters["clip"] = clip
+    env.filters.update(markdown.FILTERS)  # newsletter/edition.md
     # A card or a "more from" entry says lang only where the story's language is not the site's.
     env.globals["site_language"] = config.language
     # JSON-LD without the spaces json.dumps puts after "," and ":", and UTF-8 as it is rather

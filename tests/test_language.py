@@ -178,20 +178,6 @@ def test_the_newsletter_marks_stories_in_other_languages(site):
     assert email.count('class="excerpt" lang=') == sum(r["language"] != "en" for r in rows.values())
 
 
-def test_the_edition_html_marks_stories_in_other_languages(site, tmp_path):
-    from digest.newsletter import make_edition
-    from digest.templating import make_env
-    from digest.views import article_views
-
-    out, _ = site
-    config = replace(load_config(out.parent), out_dir=out)
-    model = build(config, environ={}, parse_cache=out.parent / "cache").site
-    edition = make_edition(model, config, model.weeks[0], article_views(model))
-    html = make_env(config).get_template("newsletter/edition.html").render(edition=edition)
-    assert '<h3 lang="tg"><a href="' in html and '<p lang="tg">' in html
-    assert re.search(r'<h3><a href="[^"]+">New bridge opens in Bishkek</a></h3>', html)
-
-
 def test_an_unknown_language_code_in_a_feed_is_one_warning(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
