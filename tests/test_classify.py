@@ -262,3 +262,17 @@ def test_an_alias_glued_into_another_word_does_not_count(pair, glue):
     _, word = pair
     countries, _ = CLASSIFIER.countries_for(article(title=f"{glue}{word}"))
     assert countries == ()
+
+
+_TAG_SOUP = st.lists(st.sampled_from(
+    ["<p>", "</p>", "<p class='x'>", "<li>", "</li>", "<h2>", "</h2>", "</h7>", "<", ">", "a", " ", "\n", "</",
+     "</P>", "<blockquote>", "</blockquote>", "</figcaption>", "<pre>", "<pa>", "</pa>", "<h1", "</li >", "<h6 id=1>"]),
+    max_size=16).map("".join)
+
+
+@given(_TAG_SOUP)
+def test_the_paragraph_pattern_finds_what_the_lazy_pattern_finds(html):
+    from digest.classify import _PARAGRAPH
+
+    lazy = re.compile(r"<(?:p|h[1-6]|li|figcaption|blockquote)\b[^>]*>(.*?)</(?:p|h[1-6]|li|figcaption|blockquote)>", re.S)
+    assert _PARAGRAPH.findall(html) == lazy.findall(html)
