@@ -138,6 +138,51 @@ def test_templates_read_a_views_keys_before_attributes(tmp_path):
         render("{{ a.missing }}", a={"title": "T"})
 
 
+def test_templates_call_functions_and_macros_as_jinja_does(tmp_path):
+    """templating.Context calls a plain function or a macro straight away, and still hands the
+    context, evaluation context or environment to the functions marked for them, drops what a
+    call in a loop or block carries, and turns a StopIteration into an undefined value."""
+    import jinja2
+    import pytest
+
+    from digest.config import load_config
+    from digest.templating import Context, make_env
+
+    env = make_env(load_config(make_site(tmp_path, {})))
+    assert env.context_class is Context
+    render = lambda source, **ctx: env.from_string(source).render(**ctx)  # noqa: E731
+
+    def plain(x, sep="-"):
+        return f"{x}{sep}"
+
+    @jinja2.pass_context
+    def with_context(context, x):
+        return f"{context['who']}:{x}"
+
+    @jinja2.pass_eval_context
+    def with_eval(eval_ctx, x):
+        return f"{eval_ctx.autoescape}:{x}"
+
+    @jinja2.pass_environment
+    def with_env(environment, x):
+        return f"{environment is env}:{x}"
+
+    def stops():
+        raise StopIteration
+
+    ctx = {"plain": plain, "with_context": with_context, "with_eval": with_eval, "with_env": with_env, "who": "W",
+           "stops": stops}
+    assert render("{{ plain(1) }}{{ plain(2, sep='+') }}", **ctx) == "1-2+"
+    assert render("{% for i in [1, 2] %}{{ plain(i) }}{{ with_context(i) }}{% endfor %}", **ctx) == "1-W:12-W:2"
+    assert render("{% for i in [1] %}{% set who = 'L' %}{{ with_context(i) }}{% endfor %}", **ctx) == "L:1"
+    assert render("{{ with_eval(1) }} {{ with_env(2) }}", **ctx) == "True:1 True:2"
+    assert render("{% macro m(x) %}<{{ x }}>{% endmacro %}{% macro w(x) %}[{{ x }}{{ caller() }}]{% endmacro %}"
+                  "{% for i in [1] %}{{ m(i) }}{% call w(2) %}c{% endcall %}{% endfor %}", **ctx) == "<1>[2c]"
+    assert render("{{ range(3)|list|length }} {{ dict(a=1).a }}", **ctx) == "3 1"
+    with pytest.raises(jinja2.UndefinedError):
+        render("{{ stops() }}", **ctx)  # undefined (StrictUndefined raises when printed)
+
+
 def test_damaged_compiled_templates_are_compiled_again(tmp_path):
     """The compiled templates kept in the parse cache (templating.BytecodeCache) are a cache:
     damaged entries, or references that are not JSON, cost a compile, never the build."""
