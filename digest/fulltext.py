@@ -140,8 +140,7 @@ def index_shard(docs: Iterable[Doc], lexicon: Lexicon) -> Shard:
     # The hot loops run once per distinct word of each story (~700,000 times for 2,000 stories),
     # so they keep to dictionary lookups; forms are collected once per distinct word of the shard.
     term = lexicon.term
-    stem_of: dict[str, str] = {}  # the word's stem, without a method call per word
-    seen: set[str] = set()
+    stem_of: dict[str, str] = {}  # each word seen → its stem, without a method call per word
     tfs: list[dict[str, int]] = []
     lengths: list[int] = []
     files: dict[str, bytes] = {}
@@ -150,7 +149,6 @@ def index_shard(docs: Iterable[Doc], lexicon: Lexicon) -> Shard:
         length = 0
         for weight, text in ((1, doc.text), (TITLE_WEIGHT, doc.title)):
             counts = lexicon.words(text)
-            seen.update(counts)
             length += sum(counts.values())
             for word, count in counts.items():
                 stem = stem_of.get(word)
@@ -162,7 +160,7 @@ def index_shard(docs: Iterable[Doc], lexicon: Lexicon) -> Shard:
         files[f"d{n}.gz"] = _pack({"u": doc.url, "t": doc.title, "d": doc.date, "l": doc.language,
                                    "x": doc.text[:TEXT_LIMIT]})
     forms: dict[str, set[str]] = {}
-    for word in seen:
+    for word in stem_of:
         form, stem = term(word)
         forms.setdefault(stem, set()).add(form)
     average = (sum(lengths) / len(lengths)) if lengths else 1.0
