@@ -66,6 +66,14 @@ class Result:
         return statistics.median(r.seconds for r in ok) if ok else None
 
     @property
+    def cpu(self) -> tuple[float, float] | None:
+        """Median user and system CPU seconds of the runs that have them."""
+        timed = [r for r in self.ok_runs if r.user is not None and r.system is not None]
+        if not timed:
+            return None
+        return statistics.median(r.user for r in timed), statistics.median(r.system for r in timed)
+
+    @property
     def peak_mib(self) -> float | None:
         ok = self.ok_runs
         return max(r.peak_bytes for r in ok) / 2**20 if ok else None
@@ -218,8 +226,10 @@ def pagefind_round(c: Corpus, opts: Options, i: int, hugo: Run, result: Result, 
         return
     shutil.rmtree(c.hugo / "public" / "pagefind", ignore_errors=True)
     r = run([str(exe), "--site", "public", "--silent"], c.hugo, env=_env(), timeout=opts.peer_timeout)
+    both = hugo.user is not None and r.user is not None
     result.runs.append(Run(seconds=hugo.seconds + r.seconds, peak_bytes=max(hugo.peak_bytes, r.peak_bytes),
-                           returncode=r.returncode, timed_out=r.timed_out))
+                           returncode=r.returncode, timed_out=r.timed_out,
+                           user=hugo.user + r.user if both else None, system=hugo.system + r.system if both else None))
     log(f"[bench] {c.size:>7,} Hugo + Pagefind run {i + 1}: {_fmt(result.runs[-1])}")
     result.pages, result.files = _count(c.hugo / "public")
 
@@ -259,7 +269,8 @@ def peer_round(c: Corpus, name: str, opts: Options, i: int, result: Result, log=
 
 def _fmt(r: Run) -> str:
     state = " TIMEOUT" if r.timed_out else (f" EXIT {r.returncode}" if r.returncode else "")
-    return f"{r.seconds:7.2f} s, peak {r.peak_bytes / 2**20:6.0f} MiB{state}"
+    cpu = f", CPU {r.user:.1f} + {r.system:.1f} s" if r.user is not None and r.system is not None else ""
+    return f"{r.seconds:7.2f} s{cpu}, peak {r.peak_bytes / 2**20:6.0f} MiB{state}"
 
 
 def find_tools(opts: Options) -> Options:

@@ -1,4 +1,9 @@
-"""Run one command and measure it: wall time, and peak memory of its whole process tree.
+"""Run one command and measure it: wall time, CPU time, and peak memory of its whole process tree.
+
+CPU time is user and system seconds of the command and of every process it waited for (its
+workers), from ``wait4``: unlike wall time it does not move with what else the machine does,
+and system time shows what the file system costs (creating files right after a large delete
+costs several times what it does on a quiet disk).
 
 Peak memory is the larger of two readings: the kernel's own peak RSS of the largest single
 process (``wait4``), and the peak of the whole tree's summed proportional set size (PSS: a page
@@ -25,6 +30,8 @@ class Run:
     returncode: int
     timed_out: bool = False
     output: str = ""
+    user: float | None = None  # CPU seconds in the command's own code, its waited-for children included
+    system: float | None = None  # CPU seconds in the kernel on its behalf
 
 
 def _children(pid: int) -> list[int]:
@@ -117,4 +124,5 @@ def run(cmd: list[str], cwd: Path, *, env: dict | None = None, timeout: float | 
     output = log.read().decode("utf-8", "replace")
     log.close()
     return Run(seconds=seconds, peak_bytes=max(peak, usage.ru_maxrss * 1024),
-               returncode=proc.returncode, timed_out=timed_out, output=output[-4000:])
+               returncode=proc.returncode, timed_out=timed_out, output=output[-4000:],
+               user=usage.ru_utime, system=usage.ru_stime)

@@ -29,20 +29,22 @@ def _ratio(ours: float | None, peer: Result | None) -> str:
 
 
 def table(results: list[Result]) -> str:
-    rows = ["| stories | build | median wall s | runs | HTML pages | pages/s | peak MiB | vs Pelican | vs Hugo |",
-            "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| stories | build | median wall s | CPU s, user + system | runs | HTML pages | pages/s | peak MiB "
+            "| vs Pelican | vs Hugo |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         med = r.median
         if med is None:
-            rows.append(f"| {r.size:,} | {r.tool} | – ({r.note or 'no run'}) | {len(r.runs)} | – | – | – | – | – |")
+            rows.append(f"| {r.size:,} | {r.tool} | – ({r.note or 'no run'}) | – | {len(r.runs)} | – | – | – | – | – |")
             continue
         is_peer = not r.tool.startswith("digest")
+        cpu = f"{r.cpu[0]:.1f} + {r.cpu[1]:.1f}" if r.cpu else "–"
         if r.tool.startswith("digest serve"):  # a step of a preview session, not a build
-            rows.append(f"| {r.size:,} | {r.tool} ({r.note}) | {med:.2f} | {len(r.ok_runs)} | – | – | "
+            rows.append(f"| {r.size:,} | {r.tool} ({r.note}) | {med:.2f} | – | {len(r.ok_runs)} | – | – | "
                         f"{r.peak_mib:,.0f} | – | – |")
             continue
         rows.append(
-            f"| {r.size:,} | {r.tool} | {med:.2f} | {len(r.ok_runs)} | {r.pages:,} | {r.pages / med:,.0f} | "
+            f"| {r.size:,} | {r.tool} | {med:.2f} | {cpu} | {len(r.ok_runs)} | {r.pages:,} | {r.pages / med:,.0f} | "
             f"{r.peak_mib:,.0f} | {'–' if is_peer else _ratio(med, _peer(results, r.size, 'Pelican'))} | "
             f"{'–' if is_peer else _ratio(med, _peer(results, r.size, 'Hugo'))} |")
     return "\n".join(rows)

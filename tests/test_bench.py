@@ -84,6 +84,11 @@ def test_new_feed_brings_100_new_stories(generated):
 def test_run_measures_exit_code_time_and_memory(tmp_path):
     ok = run([sys.executable, "-c", "x = bytearray(50 * 2**20); print('hi')"], tmp_path)
     assert ok.returncode == 0 and ok.seconds > 0 and ok.peak_bytes > 50 * 2**20 and "hi" in ok.output
+    # CPU time counts the workers the command waited for, not only its own process.
+    busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n"
+    spin = run([sys.executable, "-c", "import subprocess, sys\n" + busy
+                + f"subprocess.run([sys.executable, '-c', {busy!r}])"], tmp_path)
+    assert 0.55 <= spin.user + spin.system <= spin.seconds * 2 + 0.5  # (process_time() is itself a system call)
     bad = run([sys.executable, "-c", "raise SystemExit(3)"], tmp_path)
     assert bad.returncode == 3
     slow = run([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path, timeout=0.5)
@@ -104,6 +109,10 @@ def test_table_has_medians_ratios_and_time_boxed_peers():
     text = report.table(results)
     row = next(line for line in text.splitlines() if "digest: cold" in line)
     assert "| 2.00 |" in row and "0.25×" in row and "0.50×" in row and "| 50 |" in row
+    assert "| – |" in row  # no CPU time measured for these runs
+    cpu = harness.Result(1000, "digest: cold", [Run(2.0, 0, 0, user=u, system=s) for u, s in ((3.0, 1.0), (5.0, 0.5))],
+                         pages=10)
+    assert "| 4.0 + 0.8 |" in report.table([cpu])  # medians of user and of system time
     assert "time box" in report.table([results[0], timed_out])
 
 
