@@ -251,6 +251,7 @@ def _render_range(pages: list[Page], templates: dict, common: dict, base_url: st
                   keyer: tuple | None, stage, start: int, end: int) -> list[Artifact | Unchanged | Staged]:
     out: list[Artifact | Unchanged | Staged] = []
     absolute = lambda p: urls.absolute(base_url, p)  # noqa: E731 - one per range, not per page
+    shared: dict = {}  # the links the range's pages have in common (urls.relative_from)
     for page in pages[start:end]:
         file, key = urls.page_file(page.path), None
         if keyer is not None:
@@ -259,7 +260,7 @@ def _render_range(pages: list[Page], templates: dict, common: dict, base_url: st
             if fresh and fresh(file, key):
                 out.append(Unchanged(file, key))
                 continue
-        link = linker(page.path, base_url)
+        link = linker(page.path, base_url, shared)
         card_html, row_html = cards.for_page(link)
         late = page.late() if page.late is not None else {}
         html = templates[page.template].render(**common, **page.context, **late, page_path=page.path, url=link,

@@ -275,10 +275,11 @@ class Cards:
         return self._macros
 
 
-def linker(from_path: str, base_url: str) -> Callable[[str], str]:
+def linker(from_path: str, base_url: str, shared: dict | None = None) -> Callable[[str], str]:
+    """The ``url()`` of the page at ``from_path``; ``shared``: see ``urls.relative_from``."""
     # GitHub Pages serves 404.html at whatever depth was asked for, so its links cannot be
     # relative: they start from the base URL's path (the project sub-path).
     if from_path == "404.html":
         root = "/" + urlsplit(base_url).path.strip("/")
         return lambda target: (root.rstrip("/") + "/" + urls.page_file(target))
-    return urls.relative_from(from_path)
+    return urls.relative_from(from_path, shared)

@@ -84,30 +84,41 @@ def absolute(base_url: str, path: str) -> str:
 _AS_QUOTED = re.compile(r"[A-Za-z0-9/#?=&.\-_~%]*\Z")  # what ``quote(…, safe=…)`` leaves as it is
 
 
-def relative_from(from_path: str) -> Callable[[str], str]:
+def relative_from(from_path: str, shared: dict | None = None) -> Callable[[str], str]:
     """``relative(from_path, ·)`` for the many links of one page: its folder is split once and
     each target's link is remembered. Rendering 16,000 pages makes a million links; this is
-    a fifth of the render time saved. Unusual paths take ``relative``'s general way."""
+    a fifth of the render time saved. Unusual paths take ``relative``'s general way.
+
+    ``shared`` (a dict the caller keeps for a batch of pages) holds the links that are the same
+    from every page at this depth under the same first folder: those to another first folder
+    ('tags/x/' from any 'articles/<slug>/' is '../../tags/x/index.html'), most of a page's."""
     from_dir = posixpath.dirname(page_file(from_path))
     parts = [p for p in from_dir.split("/") if p and p != "."]
     general = from_dir.startswith("/") or ".." in parts
     memo: dict[str, str] = {}
+    common = None if shared is None or general else shared.setdefault((parts[0] if parts else "", len(parts)), {})
 
     def link(to_path: str) -> str:
         hit = memo.get(to_path)
         if hit is not None:
             return hit
+        if common is not None:
+            hit = common.get(to_path)
+            if hit is not None:
+                return hit
         target = page_file(to_path)
         names = target.split("/")
         if general or "" in names or "." in names or ".." in names:
             rel = relative(from_path, to_path)
         else:
-            i, common = 0, min(len(parts), len(names))
-            while i < common and parts[i] == names[i]:
+            i, common_len = 0, min(len(parts), len(names))
+            while i < common_len and parts[i] == names[i]:
                 i += 1
             rel = "/".join([".."] * (len(parts) - i) + names[i:]) or "."
             if not _AS_QUOTED.match(rel):
                 rel = quote(rel, safe="/#?=&.-_~%")
+            if i == 0 and common is not None:  # another first folder: the same from every such page
+                common[to_path] = rel
         memo[to_path] = rel
         return rel
 

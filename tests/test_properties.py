@@ -72,6 +72,25 @@ def test_a_pages_links_are_what_relative_gives(frm, to, frm_dir, to_dir):
         assert link(odd) == urls.relative(from_path, odd)
 
 
+# Few names, so pages often share a first folder and a depth, and link into each other's folders.
+_PAGE = st.lists(st.one_of(st.sampled_from(["articles", "tags", "a", "b"]), _SEGMENT), max_size=3).map(
+    lambda segments: "/".join(segments) + ("/" if segments else ""))
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(_PAGE, max_size=6), st.lists(_PAGE, max_size=6))
+def test_links_shared_between_pages_are_what_relative_gives(pages, targets):
+    """Pages rendered one after another with one ``shared`` dict, each linking to the same
+    targets: every link still agrees with ``relative``, whatever the pages before remembered."""
+    from digest import urls
+
+    shared: dict = {}
+    for from_path in pages:
+        link = urls.relative_from(from_path, shared)
+        for to_path in targets + targets:
+            assert link(to_path) == urls.relative(from_path, to_path), (from_path, to_path)
+
+
 def _slow_relpath(path: str) -> str | None:
     """The writer's path check spelled out with PurePosixPath: the reference for its shortcut."""
     from pathlib import PurePosixPath
