@@ -17,29 +17,31 @@ one line), which is what keeps the joins of inline pieces as simple as plain con
 from __future__ import annotations
 
 from functools import lru_cache
+from types import SimpleNamespace
 
 
 @lru_cache(maxsize=1)
-def _rules():
+def _rules() -> SimpleNamespace:
     """markdownify's escaper and whitespace patterns, imported on first use: markdownify brings
     BeautifulSoup, a sixth of digest's import time, and most builds write no edition."""
     import markdownify
 
     converter = markdownify.MarkdownConverter(heading_style="ATX", bullets="-", escape_misc=True)
-    return (lambda value: converter.escape(value, set())), markdownify.re_newline_whitespace, \
-        markdownify.re_whitespace, markdownify.re_all_whitespace
+    return SimpleNamespace(escape=lambda value: converter.escape(value, set()),
+                           newlines=markdownify.re_newline_whitespace, spaces=markdownify.re_whitespace,
+                           all_whitespace=markdownify.re_all_whitespace)
 
 
 def text(value: object, first: bool = False, last: bool = False) -> str:
     """A text node: whitespace collapsed, Markdown's special characters escaped. ``first``: it
     opens its block (leading whitespace dropped); ``last``: it closes it (trailing dropped)."""
-    escape, newlines, spaces, _ = _rules()
+    rules = _rules()
     out = str(value)
     if "\n" in out or "\r" in out:
-        out = newlines.sub("\n", out)
+        out = rules.newlines.sub("\n", out)
     if "\t" in out or "  " in out:  # else the pattern would only put each space back
-        out = spaces.sub(" ", out)
-    out = escape(out) if out else ""
+        out = rules.spaces.sub(" ", out)
+    out = rules.escape(out) if out else ""
     if first:
         out = out.lstrip(" \t\r\n")
     if last:
@@ -77,7 +79,7 @@ def paragraph(markdown: str) -> str:
 
 def heading(markdown: str, level: int) -> str:
     """An ATX heading of converted content (written even when empty, as markdownify does)."""
-    return "#" * max(1, min(6, level)) + " " + _rules()[3].sub(" ", markdown.strip())
+    return "#" * max(1, min(6, level)) + " " + _rules().all_whitespace.sub(" ", markdown.strip())
 
 
 def image(src: str, alt: str) -> str:

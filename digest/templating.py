@@ -27,6 +27,7 @@ from digest import fingerprint, markdown, urls
 from digest.assets import BUILTIN_TEMPLATES
 from digest.config import Config
 
+
 class Context(jinja2.runtime.Context):
     """Jinja's context, calling a plain function or a macro from a template without first
     asking whether it wants the context, the environment or the evaluation context passed
